@@ -1,0 +1,91 @@
+package balancer
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const okVM = `{"name": "vm1", "vcpus": 2, "pin": [0, -1], "load": [100, 30]}`
+
+func scenario(vms string) string {
+	return `{"name": "t", "pcpus": 4, "iterations": 25, "vms": [` + vms + `]}`
+}
+
+func TestLoadScenario_BadFieldsNamed(t *testing.T) {
+	tests := []struct {
+		name, in, field string
+	}{
+		{"BadJSON_WholeDocument", `{"name": "t",`, ""},
+		{"TrailingData", scenario(okVM) + `{}`, ""},
+		{"UnknownTopField", `{"name": "t", "pcpus": 4, "iterations": 5, "vms": [], "cpus": 3}`, "cpus"},
+		{"UnknownVMField_NamedWithPath", scenario(okVM + `, {"name": "b", "vcpus": 1, "lod": [1], "load": [1]}`), "vms[1].lod"},
+		{"MissingPCPUs", `{"name": "t", "iterations": 5, "vms": [` + okVM + `]}`, "pcpus"},
+		{"PCPUsNotInteger", `{"name": "t", "pcpus": 2.5, "iterations": 5, "vms": [` + okVM + `]}`, "pcpus"},
+		{"PCPUsString", `{"name": "t", "pcpus": "4", "iterations": 5, "vms": [` + okVM + `]}`, "pcpus"},
+		{"ZeroIterations", `{"name": "t", "pcpus": 4, "iterations": 0, "vms": [` + okVM + `]}`, "iterations"},
+		{"NoVMs", scenario(``), "vms"},
+		{"PinOutOfRange", scenario(okVM + `, {"name": "b", "vcpus": 1, "pin": [4], "load": [1]}`), "vms[1].pin[0]"},
+		{"PinWrongLength", scenario(`{"name": "b", "vcpus": 2, "pin": [1], "load": [1, 1]}`), "vms[0].pin"},
+		{"NegativeLoad", scenario(`{"name": "b", "vcpus": 2, "load": [1, -5]}`), "vms[0].load[1]"},
+		{"LoadAbove100", scenario(`{"name": "b", "vcpus": 1, "load": [101]}`), "vms[0].load[0]"},
+		{"LoadWrongLength", scenario(`{"name": "b", "vcpus": 2, "load": [1]}`), "vms[0].load"},
+		{"DuplicateName", scenario(okVM + `,` + okVM), "vms[1].name"},
+		{"PhaseAfterEnd", scenario(`{"name": "b", "vcpus": 1, "load": [1], "phases": [{"at": 25, "load": [2]}]}`), "vms[0].phases[0].at"},
+		{"PhaseUnknownField", scenario(`{"name": "b", "vcpus": 1, "load": [1], "phases": [{"at": 2, "loads": [2]}]}`), "vms[0].phases[0].loads"},
+		{"PhaseLoadWrongLength", scenario(`{"name": "b", "vcpus": 1, "load": [1], "phases": [{"at": 2, "load": [2, 3]}]}`), "vms[0].phases[0].load"},
+		{"StopBeforeStart", scenario(`{"name": "b", "vcpus": 1, "load": [1], "start": 5, "stop": 5}`), "vms[0].stop"},
+		{"VCPUsZero", scenario(`{"name": "b", "vcpus": 0, "load": []}`), "vms[0].vcpus"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := LoadScenario(strings.NewReader(tc.in))
+			var se *ScenarioError
+			if !errors.As(err, &se) || !errors.Is(err, ErrScenario) {
+				t.Fatalf("got %v, want a *ScenarioError", err)
+			}
+			if se.Field != tc.field {
+				t.Errorf("error %q names field %q, want %q", err, se.Field, tc.field)
+			}
+		})
+	}
+}
+
+func TestLoadScenario_DefaultsFilled(t *testing.T) {
+	sc, err := LoadScenario(strings.NewReader(scenario(
+		`{"name": "b", "vcpus": 2, "load": [1, 2], "phases": [{"at": 3, "load": [4, 5]}], "start": 2}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Scenario{Name: "t", PCPUs: 4, Iterations: 25, VMs: []VMSpec{{Name: "b", VCPUs: 2,
+		Pin: []int{-1, -1}, Load: []float64{1, 2}, Phases: []Phase{{At: 3, Load: []float64{4, 5}}}, Start: 2, Stop: 25}}}
+	if diff := cmp.Diff(want, sc); diff != "" {
+		t.Errorf("scenario (-want +got):\n%s", diff)
+	}
+}
+
+// FuzzLoadScenario: any input either loads into a valid scenario that
+// simulates, or fails with a *ScenarioError.
+func FuzzLoadScenario(f *testing.F) {
+	f.Add(scenario(okVM))
+	f.Add(scenario(`{"name": "b", "vcpus": 1, "load": [1], "phases": [{"at": 2, "load": [2]}], "start": 1, "stop": 3}`))
+	f.Add(`{"name": "t", "pcpus": 1e9}`)
+	f.Add(`[`)
+	f.Fuzz(func(t *testing.T, in string) {
+		sc, err := LoadScenario(strings.NewReader(in))
+		if err != nil {
+			if !errors.Is(err, ErrScenario) {
+				t.Fatalf("error %v is not ErrScenario", err)
+			}
+			return
+		}
+		if sc.PCPUs > 64 || sc.Iterations > 50 || len(sc.VMs) > 16 {
+			return // valid, but too big to simulate in a fuzz loop
+		}
+		if _, err := Simulate(sc, NewAdaptive(), DefaultThreshold); err != nil {
+			t.Fatalf("loaded scenario does not simulate: %v", err)
+		}
+	})
+}

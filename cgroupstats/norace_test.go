@@ -1,0 +1,5 @@
+//go:build !race
+
+package cgroupstats
+
+const raceEnabled = false

@@ -1,0 +1,277 @@
+//go:build e2e
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"k8s.io/utils/cpuset"
+)
+
+// The end-to-end tier drives the real daemon against a real libvirtd with
+// real QEMU guests (scripts/host-up.sh, scripts/guest.sh) and judges it by
+// an independent reading of the vCPU threads in /proc, never by vsched's own
+// report. Every check polls with a settle time a noisy 2-core host needs and
+// prints what it saw when it fails.
+
+var (
+	repoRoot  string
+	vschedBin string
+)
+
+func TestMain(m *testing.M) {
+	wd, _ := os.Getwd()
+	repoRoot = filepath.Clean(filepath.Join(wd, "..", ".."))
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") != "" {
+			fmt.Fprintln(os.Stderr, "e2e: FAIL: the end-to-end tier needs root in CI")
+			os.Exit(1)
+		}
+		fmt.Fprintln(os.Stderr, "e2e: SKIP: the end-to-end tier needs root (it starts libvirtd and QEMU guests)")
+		os.Exit(0)
+	}
+	vschedBin = os.Getenv("VSCHED_BIN")
+	if vschedBin == "" {
+		vschedBin = filepath.Join(os.TempDir(), "vsched-e2e")
+		b := exec.Command("go", "build", "-tags", "libvirt_dlopen", "-o", vschedBin, ".")
+		b.Stdout, b.Stderr = os.Stdout, os.Stderr
+		if err := b.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: FAIL: building vsched:", err)
+			os.Exit(1)
+		}
+	}
+	up := exec.Command(filepath.Join(repoRoot, "scripts", "host-up.sh"))
+	up.Stdout, up.Stderr = os.Stderr, os.Stderr
+	if err := up.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: FAIL: the host could not be set up (scripts/host-up.sh):", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = exec.Command(filepath.Join(repoRoot, "scripts", "guest.sh"), "destroy-all").Run()
+	os.Exit(code)
+}
+
+// script runs one of the project's scripts and fails the test with its
+// output when it fails.
+func script(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(filepath.Join(repoRoot, "scripts", name), args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("scripts/%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// guest is one running test guest and its vCPU threads.
+type guest struct {
+	name string
+	tids []int
+}
+
+// startGuest starts a boot-sector guest (mode burn, idle or duty:B:S) pinned
+// to cpus and destroys it when the test ends.
+func startGuest(t *testing.T, name, mode, cpus string) *guest {
+	t.Helper()
+	name = "vsched-t-" + name
+	script(t, "guest.sh", "start", name, "--mode", mode, "--pin", cpus)
+	t.Cleanup(func() { _ = exec.Command(filepath.Join(repoRoot, "scripts", "guest.sh"), "destroy", name).Run() })
+	tids, err := vcpuTIDs(name)
+	if err != nil {
+		t.Fatalf("guest %s: %v", name, err)
+	}
+	return &guest{name: name, tids: tids}
+}
+
+// vcpuTIDs reads the vCPU thread ids libvirt recorded in its status file,
+// independently of vsched.
+func vcpuTIDs(name string) ([]int, error) {
+	b, err := os.ReadFile(filepath.Join("/run/libvirt/qemu", name+".xml"))
+	if err != nil {
+		return nil, err
+	}
+	var st struct {
+		VCPUs []struct {
+			ID  int `xml:"id,attr"`
+			PID int `xml:"pid,attr"`
+		} `xml:"domain>vcpus>vcpu"`
+	}
+	if err := xml.Unmarshal(b, &st); err != nil {
+		return nil, err
+	}
+	var tids []int
+	for _, v := range st.VCPUs {
+		tids = append(tids, v.PID)
+	}
+	if len(tids) == 0 {
+		return nil, fmt.Errorf("no <vcpu pid=...> in /run/libvirt/qemu/%s.xml", name)
+	}
+	return tids, nil
+}
+
+// affinity reads a thread's allowed CPUs from /proc/<tid>/status.
+func affinity(tid int) (cpuset.CPUSet, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
+	if err != nil {
+		return cpuset.New(), err
+	}
+	m := regexp.MustCompile(`(?m)^Cpus_allowed_list:\s*(\S+)`).FindSubmatch(b)
+	if m == nil {
+		return cpuset.New(), fmt.Errorf("no Cpus_allowed_list in /proc/%d/status", tid)
+	}
+	return cpuset.Parse(string(m[1]))
+}
+
+// schedstat reads a thread's cumulative run and wait time in ns.
+func schedstat(tid int) (run, wait uint64, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/schedstat", tid))
+	if err != nil {
+		return 0, 0, err
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0, 0, fmt.Errorf("/proc/%d/schedstat: %q", tid, b)
+	}
+	run, _ = strconv.ParseUint(f[0], 10, 64)
+	wait, _ = strconv.ParseUint(f[1], 10, 64)
+	return run, wait, nil
+}
+
+// placement maps every guest vCPU thread to its allowed CPUs, as text for
+// failure messages and as per-CPU counts of single-CPU pins.
+func placement(t *testing.T, guests []*guest) (string, map[int]int) {
+	t.Helper()
+	var sb strings.Builder
+	count := map[int]int{}
+	for _, g := range guests {
+		for i, tid := range g.tids {
+			a, err := affinity(tid)
+			if err != nil {
+				t.Fatalf("%s vcpu%d tid %d: %v", g.name, i, tid, err)
+			}
+			fmt.Fprintf(&sb, "%s/%d(tid %d)=%s ", g.name, i, tid, a)
+			if a.Size() == 1 {
+				count[a.List()[0]]++
+			}
+		}
+	}
+	return sb.String(), count
+}
+
+// vschedProc is one running daemon whose stderr is kept for the failure
+// message.
+type vschedProc struct {
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	logs bytes.Buffer
+	done chan error
+}
+
+func (p *vschedProc) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.logs.Write(b)
+}
+
+func (p *vschedProc) log() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.logs.String()
+}
+
+// startVsched starts the daemon with args and stops it (SIGTERM) when the
+// test ends, if it still runs.
+func startVsched(t *testing.T, args ...string) *vschedProc {
+	t.Helper()
+	p := &vschedProc{done: make(chan error, 1)}
+	p.cmd = exec.Command(vschedBin, args...)
+	p.cmd.Stdout, p.cmd.Stderr = p, p
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("starting vsched: %v", err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			_ = p.cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-p.done:
+			case <-time.After(5 * time.Second):
+				_ = p.cmd.Process.Kill()
+			}
+		}
+		if t.Failed() {
+			t.Logf("vsched log:\n%s", p.log())
+		}
+	})
+	return p
+}
+
+// stop sends SIGTERM and waits for the exit status.
+func (p *vschedProc) stop(t *testing.T, within time.Duration) error {
+	t.Helper()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		return err
+	case <-time.After(within):
+		t.Fatalf("vsched did not stop within %s of SIGTERM", within)
+		return nil
+	}
+}
+
+// alive fails the test when the daemon has exited.
+func (p *vschedProc) alive(t *testing.T) {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		p.done <- err
+		t.Fatalf("vsched exited early: %v", err)
+	default:
+	}
+}
+
+// waitFor polls cond every 250ms until it holds or the settle time passes;
+// on timeout it fails with what it last saw.
+func waitFor(t *testing.T, settle time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), settle)
+	defer cancel()
+	var seen string
+	for {
+		var ok bool
+		ok, seen = cond()
+		if ok {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: not reached within %s; last seen: %s", what, settle, seen)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// holdsFor checks cond every 250ms for the whole duration and fails at the
+// first time it does not hold.
+func holdsFor(t *testing.T, d time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+		if ok, seen := cond(); !ok {
+			t.Fatalf("%s: broke after settling; seen: %s", what, seen)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}

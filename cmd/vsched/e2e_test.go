@@ -1,0 +1,243 @@
+//go:build e2e
+
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Settle times for a shared, noisy 2-core host running real guests.
+const (
+	interval = "250ms"
+	settle   = 20 * time.Second // balance within this long
+	calm     = 4 * time.Second  // then no pin may change for this long
+)
+
+func pinsEqual(t *testing.T, guests []*guest, want map[int]int) func() (bool, string) {
+	return func() (bool, string) {
+		seen, count := placement(t, guests)
+		for cpu, n := range want {
+			if count[cpu] != n {
+				return false, seen
+			}
+		}
+		return true, seen
+	}
+}
+
+func unchanged(t *testing.T, guests []*guest) func() (bool, string) {
+	before, _ := placement(t, guests)
+	return func() (bool, string) {
+		now, _ := placement(t, guests)
+		return now == before, fmt.Sprintf("before %s\nnow    %s", before, now)
+	}
+}
+
+// bootSettle is how long a new guest's BIOS runs vCPU0 flat out before the
+// boot sector's own loop starts (about 2.5 s measured here).
+const bootSettle = 3 * time.Second
+
+func daemonArgs(extra ...string) []string {
+	return append([]string{"--interval", interval, "--log-level", "debug", "--log-format", "json"}, extra...)
+}
+
+// Course test 1, scaled to 2 pCPUs: pinned round-robin, all busy.
+func TestE2E_PinnedRoundRobinAllBusy_NoMove(t *testing.T) {
+	gs := []*guest{
+		startGuest(t, "rr0", "burn", "0"), startGuest(t, "rr1", "burn", "1"),
+		startGuest(t, "rr2", "burn", "0"), startGuest(t, "rr3", "burn", "1"),
+	}
+	p := startVsched(t, daemonArgs()...)
+	holdsFor(t, 6*time.Second, "round-robin pins unchanged", unchanged(t, gs))
+	p.alive(t)
+	if n := strings.Count(p.log(), `"msg":"move vCPU"`); n != 0 {
+		t.Fatalf("vsched planned %d moves on a balanced host", n)
+	}
+}
+
+// Course test 2, scaled: all on pCPU0, all busy: two per pCPU.
+func TestE2E_AllOnCPU0AllBusy_SpreadsTwoPerCPU(t *testing.T) {
+	gs := []*guest{
+		startGuest(t, "a0", "burn", "0"), startGuest(t, "a1", "burn", "0"),
+		startGuest(t, "a2", "burn", "0"), startGuest(t, "a3", "burn", "0"),
+	}
+	p := startVsched(t, daemonArgs()...)
+	waitFor(t, settle, "two burners per pCPU", pinsEqual(t, gs, map[int]int{0: 2, 1: 2}))
+	holdsFor(t, calm, "pins stop changing once balanced", unchanged(t, gs))
+	p.alive(t)
+}
+
+// Course test 3, scaled: heavy and light mixed: one heavy per pCPU.
+func TestE2E_HeavyAndLight_OneHeavyPerCPU(t *testing.T) {
+	heavy := []*guest{startGuest(t, "h0", "burn", "0"), startGuest(t, "h1", "burn", "0")}
+	light := []*guest{startGuest(t, "l0", "duty:1:3", "1"), startGuest(t, "l1", "duty:1:3", "1")}
+	time.Sleep(bootSettle)
+	p := startVsched(t, daemonArgs()...)
+	waitFor(t, settle, "one heavy per pCPU", pinsEqual(t, heavy, map[int]int{0: 1, 1: 1}))
+	holdsFor(t, calm, "pins stop changing once balanced", unchanged(t, append(heavy, light...)))
+	p.alive(t)
+}
+
+// A guest destroyed and a new one started mid-run: no crash, the newcomer
+// is balanced.
+func TestE2E_GuestStopsAndStarts_NewcomerBalanced(t *testing.T) {
+	g0 := startGuest(t, "c0", "burn", "0")
+	g1 := startGuest(t, "c1", "burn", "0")
+	p := startVsched(t, daemonArgs()...)
+	waitFor(t, settle, "one burner per pCPU", pinsEqual(t, []*guest{g0, g1}, map[int]int{0: 1, 1: 1}))
+	script(t, "guest.sh", "destroy", g1.name)
+	// The survivor now runs alone; start a newcomer on the survivor's pCPU.
+	_, count := placement(t, []*guest{g0})
+	busy := "0"
+	if count[1] == 1 {
+		busy = "1"
+	}
+	g2 := startGuest(t, "c2", "burn", busy)
+	waitFor(t, settle, "newcomer on the other pCPU", pinsEqual(t, []*guest{g0, g2}, map[int]int{0: 1, 1: 1}))
+	holdsFor(t, calm, "pins stop changing", unchanged(t, []*guest{g0, g2}))
+	p.alive(t)
+}
+
+// libvirtd killed and restarted mid-run: vsched reconnects and carries on.
+func TestE2E_LibvirtdRestart_Reconnects(t *testing.T) {
+	g0 := startGuest(t, "r0", "burn", "0")
+	g1 := startGuest(t, "r1", "burn", "1")
+	p := startVsched(t, daemonArgs()...)
+	time.Sleep(time.Second)
+	pid, err := os.ReadFile("/run/libvirtd.pid")
+	if err != nil {
+		t.Fatalf("libvirtd PID file: %v", err)
+	}
+	if out, err := exec.Command("kill", strings.TrimSpace(string(pid))).CombinedOutput(); err != nil {
+		t.Fatalf("killing libvirtd: %v %s", err, out)
+	}
+	waitFor(t, 10*time.Second, "vsched notices libvirtd is gone", func() (bool, string) {
+		return strings.Contains(p.log(), "libvirt unreachable"), "no 'libvirt unreachable' line yet"
+	})
+	script(t, "host-up.sh")
+	waitFor(t, settle, "vsched reconnects", func() (bool, string) {
+		return strings.Contains(p.log(), "libvirt connection restored"), "no 'libvirt connection restored' line yet"
+	})
+	// Prove it balances again: crowd both burners onto pCPU1.
+	for _, g := range []*guest{g0, g1} {
+		if out, err := exec.Command("virsh", "-c", "qemu:///system", "vcpupin", g.name, "0", "1").CombinedOutput(); err != nil {
+			t.Fatalf("virsh vcpupin %s: %v %s", g.name, err, out)
+		}
+	}
+	waitFor(t, settle, "balanced again after the restart", pinsEqual(t, []*guest{g0, g1}, map[int]int{0: 1, 1: 1}))
+	p.alive(t)
+}
+
+// SIGTERM with --restore-on-exit puts every vCPU back as it was found.
+func TestE2E_RestoreOnExit_PutsPinsBack(t *testing.T) {
+	gs := []*guest{startGuest(t, "s0", "burn", "0"), startGuest(t, "s1", "burn", "0")}
+	p := startVsched(t, daemonArgs("--restore-on-exit")...)
+	waitFor(t, settle, "vsched moved one burner", pinsEqual(t, gs, map[int]int{0: 1, 1: 1}))
+	start := time.Now()
+	if err := p.stop(t, 5*time.Second); err != nil {
+		t.Fatalf("vsched exit after SIGTERM: %v", err)
+	}
+	t.Logf("stopped %s after SIGTERM", time.Since(start).Round(time.Millisecond))
+	seen, count := placement(t, gs)
+	if count[0] != 2 {
+		t.Fatalf("after SIGTERM with --restore-on-exit want both vCPUs on pCPU0, saw %s", seen)
+	}
+}
+
+// --dry-run plans and logs moves but pins nothing.
+func TestE2E_DryRun_PinsNothing(t *testing.T) {
+	gs := []*guest{startGuest(t, "d0", "burn", "0"), startGuest(t, "d1", "burn", "0")}
+	p := startVsched(t, daemonArgs("--dry-run")...)
+	waitFor(t, settle, "a dry-run move is logged", func() (bool, string) {
+		return strings.Contains(p.log(), `"msg":"move vCPU"`), "no move logged yet"
+	})
+	holdsFor(t, 2*time.Second, "dry run leaves pins alone", pinsEqual(t, gs, map[int]int{0: 2}))
+	p.alive(t)
+}
+
+// `vsched sample`: a burner alone on pCPU0 reads about 100%; two burners
+// sharing pCPU1 about 50% used and 50% waiting each, with the right threads.
+func TestE2E_Sample_ReportsUsageAndWait(t *testing.T) {
+	alone := startGuest(t, "p0", "burn", "0")
+	shared := []*guest{startGuest(t, "p1", "burn", "1"), startGuest(t, "p2", "burn", "1")}
+	time.Sleep(bootSettle)
+	out, err := exec.Command(vschedBin, "sample", "--interval", "2s", "--format", "json").Output()
+	if err != nil {
+		t.Fatalf("vsched sample: %v", err)
+	}
+	var rep sampleReport
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("vsched sample output: %v\n%s", err, out)
+	}
+	byName := map[string]sampleDomain{}
+	for _, d := range rep.Domains {
+		byName[d.Name] = d
+	}
+	check := func(g *guest, pcpu int, usageLo, usageHi, waitLo, waitHi float64) {
+		d, ok := byName[g.name]
+		if !ok || len(d.VCPUs) != 1 {
+			t.Errorf("%s: want one vCPU in the sample, got %+v\n%s", g.name, d, out)
+			return
+		}
+		v := d.VCPUs[0]
+		if v.TID != g.tids[0] || v.PCPU != pcpu || v.Usage < usageLo || v.Usage > usageHi || v.Wait < waitLo || v.Wait > waitHi {
+			t.Errorf("%s: got tid %d pcpu %d usage %.1f wait %.1f; want tid %d pcpu %d usage %.0f-%.0f wait %.0f-%.0f",
+				g.name, v.TID, v.PCPU, v.Usage, v.Wait, g.tids[0], pcpu, usageLo, usageHi, waitLo, waitHi)
+		}
+	}
+	check(alone, 0, 85, 101, 0, 15)
+	for _, g := range shared {
+		check(g, 1, 35, 65, 35, 65)
+	}
+	if t.Failed() {
+		t.Logf("sample:\n%s", out)
+	}
+}
+
+// vsched's own CPU cost at 250ms with 4 guests, measured and reported.
+func TestE2E_OwnCPUCost(t *testing.T) {
+	for i, mode := range []string{"burn", "burn", "duty:1:1", "duty:1:1"} {
+		startGuest(t, fmt.Sprintf("cost%d", i), mode, fmt.Sprint(i%2))
+	}
+	p := startVsched(t, daemonArgs("--log-level", "info")...)
+	time.Sleep(bootSettle)
+	t0, err := procCPU(p.cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const window = 10 * time.Second
+	time.Sleep(window)
+	t1, err := procCPU(p.cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pct := 100 * (t1 - t0).Seconds() / window.Seconds()
+	t.Logf("vsched CPU at --interval %s with 4 guests: %.2f%% of one core (target <= 0.5%%; 10 ms tick resolution over %s)", interval, pct, window)
+	if pct > 5 {
+		t.Fatalf("vsched used %.2f%% of a core, more than ten times the 0.5%% target", pct)
+	}
+	p.alive(t)
+}
+
+// procCPU reads a process's user+system CPU time from /proc/<pid>/stat.
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	var ticks int64
+	for _, i := range []int{11, 12} { // utime, stime (fields 14, 15)
+		var v int64
+		fmt.Sscan(f[i], &v)
+		ticks += v
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"github.com/spf13/pflag"
+	"k8s.io/utils/cpuset"
+
+	"github.com/vsched/vsched/balancer"
+)
+
+// daemonOptions holds the daemon's command line, as DESIGN.md's contract
+// gives it. Values flow down from here; no package reads flags.
+type daemonOptions struct {
+	connect       string
+	cgroupRoot    string
+	procRoot      string
+	interval      time.Duration
+	threshold     float64
+	policy        string
+	cpus          string
+	exclude       []string
+	dryRun        bool
+	once          bool
+	logFormat     string
+	logLevel      string
+	metricsAddr   string
+	restoreOnExit bool
+	plot          string
+}
+
+func defaultDaemonOptions() *daemonOptions {
+	return &daemonOptions{
+		connect:    "qemu:///system",
+		cgroupRoot: "/sys/fs/cgroup",
+		procRoot:   "/proc",
+		interval:   time.Second,
+		threshold:  10,
+		policy:     "adaptive",
+		logFormat:  "text",
+		logLevel:   "info",
+	}
+}
+
+// registerSource adds the flags shared by the daemon and `vsched sample`.
+func (o *daemonOptions) registerSource(fs *pflag.FlagSet) {
+	fs.StringVar(&o.connect, "connect", o.connect, "libvirt connection `URI`")
+	fs.StringVar(&o.cgroupRoot, "cgroup-root", o.cgroupRoot, "cgroup filesystem mount point (`DIR`)")
+	fs.StringVar(&o.procRoot, "proc-root", o.procRoot, "proc filesystem mount point (`DIR`)")
+	fs.DurationVar(&o.interval, "interval", o.interval, "sampling interval (`DUR`, e.g. 250ms, 1s)")
+}
+
+func (o *daemonOptions) register(fs *pflag.FlagSet) {
+	o.registerSource(fs)
+	fs.Float64Var(&o.threshold, "threshold", o.threshold, "rebalance when the busiest pCPU exceeds the freest by more than `N` percentage points")
+	fs.StringVar(&o.policy, "policy", o.policy, "balancing policy: classic or adaptive")
+	fs.StringVar(&o.cpus, "cpus", "", "pCPUs to balance over, as a `LIST` like 2-7,12 (default: all online except the kernel's isolated CPUs)")
+	fs.StringSliceVar(&o.exclude, "exclude", nil, "domain `NAME`s to leave alone, comma-separated")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "plan and log every move, pin nothing")
+	fs.BoolVar(&o.once, "once", false, "run one cycle (two samples one interval apart) and exit")
+	fs.StringVar(&o.logFormat, "log-format", o.logFormat, "log format: text or json")
+	fs.StringVar(&o.logLevel, "log-level", o.logLevel, "log `LEVEL`: debug, info, warn, error")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on `ADDR` (e.g. :9477); off when empty")
+	fs.BoolVar(&o.restoreOnExit, "restore-on-exit", false, "on SIGINT/SIGTERM put every vCPU pin vsched changed back as it found it")
+	fs.StringVar(&o.plot, "plot", "", "on exit, write an SVG plot of per-pCPU usage over time with the moves marked to `FILE`")
+	fs.SortFlags = false
+}
+
+// validate checks the flags that need no I/O beyond stat of the roots. Every
+// error wraps errUsage and names the flag.
+func (o *daemonOptions) validate() error {
+	if o.interval < 10*time.Millisecond {
+		return fmt.Errorf("%w: --interval %s: must be at least 10ms", errUsage, o.interval)
+	}
+	if o.threshold <= 0 || o.threshold > 100 {
+		return fmt.Errorf("%w: --threshold %g: must be in (0, 100]", errUsage, o.threshold)
+	}
+	if _, err := balancer.PolicyByName(o.policy); err != nil {
+		return fmt.Errorf("%w: --policy %q: %v", errUsage, o.policy, err)
+	}
+	if o.logFormat != "text" && o.logFormat != "json" {
+		return fmt.Errorf("%w: --log-format %q: must be text or json", errUsage, o.logFormat)
+	}
+	if _, err := logrus.ParseLevel(o.logLevel); err != nil {
+		return fmt.Errorf("%w: --log-level %q: %v", errUsage, o.logLevel, err)
+	}
+	if o.cpus != "" {
+		if _, err := parseCPUList(o.cpus); err != nil {
+			return fmt.Errorf("%w: --cpus %q: %v", errUsage, o.cpus, err)
+		}
+	}
+	for _, r := range []struct{ flag, dir string }{{"--cgroup-root", o.cgroupRoot}, {"--proc-root", o.procRoot}} {
+		if err := checkDir(r.dir); err != nil {
+			return fmt.Errorf("%w: %s: %v", errUsage, r.flag, err)
+		}
+	}
+	return nil
+}
+
+func checkDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s: not a directory", dir)
+	}
+	return nil
+}
+
+// parseCPUList parses a kernel-style CPU list ("2-7,12") into a CPU set,
+// tolerating surrounding white space as the kernel's own files have.
+func parseCPUList(s string) (cpuset.CPUSet, error) {
+	set, err := cpuset.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return cpuset.New(), err
+	}
+	return set, nil
+}
+
+// excluded reports whether the domain name is one --exclude names.
+func (o *daemonOptions) excluded(name string) bool {
+	for _, e := range o.exclude {
+		if e == name {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# demo.sh: bring up libvirtd and four small real guests all pinned to pCPU0
+# (2 burning, 2 duty cycle), run vsched at 500ms for about 30s while showing
+# per-pCPU usage and the vCPU pins live, write an SVG plot of per-pCPU usage
+# with the moves marked, and tear everything down again.
+#
+# Usage: scripts/demo.sh [-h] [--seconds N] [--plot FILE.svg]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
+seconds=30
+plot=demo.svg
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    --plot) plot=$2; shift 2 ;;
+    *) die "unknown argument: $1 (see --help)" ;;
+  esac
+done
+[ "$(id -u)" = 0 ] || die "the demo needs root: it starts libvirtd and QEMU guests"
+bin="$here/../bin/vsched"
+[ -x "$bin" ] || die "$bin is missing: run 'make build' (or 'make demo') first"
+
+cleanup() {
+  [ -n "${vpid:-}" ] && kill "$vpid" 2>/dev/null && wait "$vpid" 2>/dev/null || true
+  "$here/host-down.sh" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$here/host-up.sh"
+guests=(vsched-t-demo-burn1 vsched-t-demo-burn2 vsched-t-demo-duty1 vsched-t-demo-duty2)
+modes=(burn burn duty:3:1 duty:1:1)
+for i in "${!guests[@]}"; do
+  "$here/guest.sh" start "${guests[$i]}" --mode "${modes[$i]}" --pin 0 >/dev/null
+  log "started ${guests[$i]} (${modes[$i]}) pinned to pCPU0"
+done
+
+# vcpu_tids NAME: the vCPU thread ids libvirt recorded for a guest.
+vcpu_tids() { grep -o "<vcpu id='[0-9]*' pid='[0-9]*'" "/run/libvirt/qemu/$1.xml" | grep -o "pid='[0-9]*'" | tr -dc '0-9\n'; }
+
+# cpu_busy: "cpu busy total" per online CPU from /proc/stat, in ticks.
+cpu_busy() { awk '/^cpu[0-9]/ { t=0; for (i=2;i<=NF;i++) t+=$i; print substr($1,4), t-$5-$6, t }' /proc/stat; }
+
+logf=$(mktemp /tmp/vsched-demo.XXXXXX.log)
+"$bin" --interval 500ms --plot "$plot" >"$logf" 2>&1 &
+vpid=$!
+log "vsched running (pid $vpid, --interval 500ms); its log: $logf"
+
+prev=$(cpu_busy)
+shown=0
+for ((s = 1; s <= seconds; s++)); do
+  sleep 1
+  kill -0 "$vpid" 2>/dev/null || { cat "$logf"; die "vsched exited early"; }
+  cur=$(cpu_busy)
+  printf '\n[%2ds] ' "$s"
+  join -j1 <(echo "$prev") <(echo "$cur") | while read -r cpu b0 t0 b1 t1; do
+    pct=$(( t1 > t0 ? 100 * (b1 - b0) / (t1 - t0) : 0 ))
+    bar=$(printf '%*s' $((pct / 5)) '' | tr ' ' '#')
+    printf 'pCPU%s %3d%% %-20s  ' "$cpu" "$pct" "$bar"
+  done
+  printf '\n      pins:'
+  for g in "${guests[@]}"; do
+    for tid in $(vcpu_tids "$g"); do
+      printf ' %s=%s' "${g#vsched-t-demo-}" "$(awk '/^Cpus_allowed_list/ {print $2}' "/proc/$tid/status")"
+    done
+  done
+  printf '\n'
+  total=$(grep -c 'move vCPU' "$logf" || true)
+  if [ "$total" -gt "$shown" ]; then
+    grep 'move vCPU' "$logf" | tail -n $((total - shown)) | sed 's/^/      vsched: /'
+    shown=$total
+  fi
+  prev=$cur
+done
+
+kill -TERM "$vpid"
+wait "$vpid" || true
+vpid=
+log "vsched stopped after ${seconds}s: $(grep -c 'move vCPU' "$logf" || true) moves"
+[ -s "$plot" ] && log "plot of per-pCPU usage with the moves marked: $(realpath "$plot")"
