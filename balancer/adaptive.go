@@ -100,7 +100,7 @@ func repack(s *state, t int64) *state {
 		to := int32(argmin(load))
 		load[to] += s.h.vcpus[v].load
 		if to != s.at[v] {
-			r.move(v, to, ReasonRepack)
+			r.move(v, to, repacked)
 		}
 	}
 	return r

@@ -50,8 +50,8 @@ func greedy(s *state, t int64) {
 	type undo struct {
 		c     transfer
 		trail int
-		rv    string
-		rw    string
+		rv    reason
+		rw    reason
 	}
 	var log []undo
 	best, bestAt := s.spread(), 0
@@ -68,11 +68,11 @@ func greedy(s *state, t int64) {
 		}
 		u := undo{c: c, trail: len(s.trail), rv: s.reason[c.v]}
 		if c.w < 0 {
-			s.move(c.v, c.b, ReasonLowersSpread)
+			s.move(c.v, c.b, lowersSpread)
 		} else {
 			u.rw = s.reason[c.w]
-			s.move(c.v, c.b, ReasonSwap)
-			s.move(c.w, c.a, ReasonSwap)
+			s.move(c.v, c.b, swapped)
+			s.move(c.w, c.a, swapped)
 		}
 		log = append(log, u)
 		if sp := s.spread(); sp < best {
@@ -116,30 +116,11 @@ func (s *state) bestStep(swaps, pairs bool) (transfer, bool) {
 		if lbS > cur || found && (lbS > best.spread || lbS == best.spread && lbQ > best.sq) {
 			return false
 		}
-		// The spread and the sum of squares after a transfer of d both grow
-		// with |d - gap/2|, so the closest d wins (ties: first by key).
-		bv, bw, be := int32(-1), int32(-1), int64(math.MaxInt64)
-		pick := func(v, w int32, d int64) {
-			if d <= 0 || d >= gap {
-				return
-			}
-			e := 2*d - gap
-			if e < 0 {
-				e = -e
-			}
-			if e < be || e == be && s.keyLess(v, w, bv, bw) {
-				bv, bw, be = v, w, e
-			}
-		}
-		for _, v := range s.on[a] {
-			dv := s.h.vcpus[v].load
-			if !swaps {
-				pick(v, -1, dv)
-				continue
-			}
-			for _, w := range s.on[b] {
-				pick(v, w, dv-s.h.vcpus[w].load)
-			}
+		var bv, bw int32
+		if swaps {
+			bv, bw = s.nearestSwap(a, b, gap)
+		} else {
+			bv, bw = s.nearestMove(a, gap), -1
 		}
 		if bv < 0 {
 			return true

@@ -12,13 +12,13 @@ type state struct {
 	count  []int     // per dense pCPU: movable vCPUs, until lists are built
 	order  []int32   // pCPUs by (load, index), freest first
 	pos    []int32   // per dense pCPU: its place in order
-	reason []string  // per vCPU: why it last moved
+	reason []reason  // per vCPU: why it last moved
 	trail  []int32   // vCPUs in the order they moved
 }
 
 func newState(h *host) *state {
 	s := &state{h: h, at: make([]int32, len(h.vcpus)), load: make([]int64, len(h.cpus)),
-		on: make([][]int32, len(h.cpus)), reason: make([]string, len(h.vcpus))}
+		on: make([][]int32, len(h.cpus)), reason: make([]reason, len(h.vcpus))}
 	count := make([]int, len(h.cpus))
 	for i := range h.vcpus {
 		v := &h.vcpus[i]
@@ -71,39 +71,11 @@ func (s *state) renumber(from, to int) {
 
 func (s *state) movable(v int32) bool { return s.h.vcpus[v].known && s.h.vcpus[v].load > 0 }
 
-// lists builds the per-pCPU lists of movable vCPUs; a balanced host never
-// needs them.
-func (s *state) lists() {
-	if s.count == nil {
-		return
-	}
-	s.carve(s.count)
-	s.count = nil
-	for i := range s.h.vcpus {
-		if v := &s.h.vcpus[i]; s.movable(int32(i)) {
-			s.on[v.home] = append(s.on[v.home], int32(i))
-		}
-	}
-}
-
-// carve gives each pCPU an empty list with room for count[c] vCPUs, all
-// in one allocation (appending past that room reallocates).
-func (s *state) carve(count []int) {
-	total := 0
-	for _, n := range count {
-		total += n
-	}
-	buf := make([]int32, total)
-	for c, n := range count {
-		s.on[c], buf = buf[:0:n], buf[n:]
-	}
-}
-
 func (s *state) clone() *state {
 	s.lists()
 	c := &state{h: s.h, at: append([]int32(nil), s.at...), load: append([]int64(nil), s.load...),
 		on: make([][]int32, len(s.on)), order: append([]int32(nil), s.order...),
-		pos: append([]int32(nil), s.pos...), reason: append([]string(nil), s.reason...),
+		pos: append([]int32(nil), s.pos...), reason: append([]reason(nil), s.reason...),
 		trail: append([]int32(nil), s.trail...)}
 	count := make([]int, len(s.on))
 	for i, l := range s.on {
@@ -117,25 +89,33 @@ func (s *state) clone() *state {
 }
 
 // move puts movable vCPU v on dense pCPU to.
-func (s *state) move(v, to int32, reason string) {
+func (s *state) move(v, to int32, why reason) {
 	from := s.at[v]
-	l := s.on[from]
-	for i, x := range l {
-		if x == v {
-			l[i] = l[len(l)-1]
-			s.on[from] = l[:len(l)-1]
-			break
-		}
-	}
-	s.on[to] = append(s.on[to], v)
+	s.take(from, v)
+	s.put(to, v)
 	d := s.h.vcpus[v].load
 	s.load[from] -= d
 	s.load[to] += d
 	s.reorder(from)
 	s.reorder(to)
 	s.at[v] = to
-	s.reason[v] = reason
+	s.reason[v] = why
 	s.trail = append(s.trail, v)
+}
+
+// reason is a Move's Reason while the search runs.
+type reason uint8
+
+const (
+	noReason reason = iota
+	lowersSpread
+	swapped
+	repacked
+)
+
+// String returns the Reason constant r stands for.
+func (r reason) String() string {
+	return [...]string{"", ReasonLowersSpread, ReasonSwap, ReasonRepack}[r]
 }
 
 // spread is the busiest pCPU's load minus the freest's.
@@ -169,7 +149,7 @@ func (s *state) plan() Plan {
 		}
 		seen[v] = true
 		p.Moves = append(p.Moves, Move{Domain: x.domain, VCPU: x.index, From: s.h.from(x),
-			To: s.h.cpus[s.at[v]], Reason: s.reason[v]})
+			To: s.h.cpus[s.at[v]], Reason: s.reason[v].String()})
 	}
 	return p
 }

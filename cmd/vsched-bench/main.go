@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vsched/vsched/cgroupstats"
 )
 
 type options struct {
@@ -65,6 +67,7 @@ func fail(err error) {
 
 func run(o options) error {
 	start := time.Now()
+	cgroupstats.RaiseFileLimit(1 << 20) // 10,000 vCPUs keep about 40,000 files open
 	host, err := measureHost(o)
 	if err != nil {
 		return err

@@ -37,24 +37,25 @@ func runDaemon(ctx context.Context, o *daemonOptions, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(o.logFormat, o.logLevel, stderr)
+	nofile := cgroupstats.RaiseFileLimit(1 << 20)
 	policy, _ := balancer.PolicyByName(o.policy) // validated above
 	smp, err := cgroupstats.New(o.cgroupRoot, o.procRoot)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	defer smp.Close()
 	conn, err := pinning.Open(o.connect)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	defer conn.Close()
 	cpus, err := balanceCPUs(o.cpus, o.procRoot, isolatedCPUsFile)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	m, err := startMetrics(o.metricsAddr)
 	if err != nil {
-		return fmt.Errorf("%w: --metrics-addr %q: %v", errUsage, o.metricsAddr, err)
+		return fmt.Errorf("%w: --metrics-addr %q: %w", errUsage, o.metricsAddr, err)
 	}
 	defer m.shutdown()
 
@@ -63,7 +64,9 @@ func runDaemon(ctx context.Context, o *daemonOptions, stderr io.Writer) error {
 	l := newLoop(o, log, smp, conn, policy, balancer.Config{Threshold: o.threshold, CPUs: cpus}, m)
 	log.WithFields(logrus.Fields{
 		"connect": conn.URI(), "cgroup_mode": smp.Mode(), "cpus": cpus.String(),
-		"interval": o.interval, "policy": policy.Name(), "threshold": o.threshold, "dry_run": o.dryRun,
+		"interval": o.interval, "window": o.window, "policy": policy.Name(), "threshold": o.threshold, "dry_run": o.dryRun,
+		"metrics_addr":     m.addr,
+		"open_files_limit": nofile,
 	}).Info("vsched started")
 	l.run(ctx)
 	if o.restoreOnExit && !o.dryRun {
@@ -87,7 +90,7 @@ func (l *loop) run(ctx context.Context) {
 	for {
 		start := time.Now()
 		l.cycle()
-		if l.opts.once && l.cycles >= 2 {
+		if l.opts.once && l.planned {
 			return
 		}
 		if took := time.Since(start); took > l.opts.interval {

@@ -106,7 +106,7 @@ func vcpuTIDs(name string) ([]int, error) {
 		VCPUs []struct {
 			ID  int `xml:"id,attr"`
 			PID int `xml:"pid,attr"`
-		} `xml:"domain>vcpus>vcpu"`
+		} `xml:"vcpus>vcpu"`
 	}
 	if err := xml.Unmarshal(b, &st); err != nil {
 		return nil, err

@@ -12,8 +12,8 @@ import (
 	"github.com/vsched/vsched/pinning"
 )
 
-// loop is one daemon's state between cycles: the last sample and the
-// domains it was taken of, so each cycle plans on (previous, current).
+// loop is one daemon's state between cycles: the samples of the planning
+// window and the domains the newest was taken of.
 type loop struct {
 	opts    *daemonOptions
 	log     *logrus.Entry
@@ -24,33 +24,31 @@ type loop struct {
 	metrics *metrics
 	rec     *recorder
 
-	prev, cur       *cgroupstats.Sample
-	prevDoms, doms  []pinning.Domain
-	cgDoms          []cgroupstats.Domain
-	havePrev        bool
-	connDown        bool
-	cycles          int
+	hist     history // samples of the current window, oldest first
+	doms     []pinning.Domain
+	cgDoms   []cgroupstats.Domain
+	connDown bool
+	planned  bool // a plan has been made (for --once)
 }
 
 func newLoop(o *daemonOptions, log *logrus.Entry, s sampler, p pinner, pol balancer.Policy, cfg balancer.Config, m *metrics) *loop {
 	return &loop{
 		opts: o, log: log, sampler: s, pinner: p, policy: pol, cfg: cfg, metrics: m,
-		rec: newRecorder(), prev: &cgroupstats.Sample{}, cur: &cgroupstats.Sample{},
+		rec: newRecorder(), hist: newHistory(o.window, o.interval),
 	}
 }
 
-// cycle lists domains, samples them, and when a previous sample exists plans
-// and applies the moves. Nothing in it is fatal: a lost connection or a
+// cycle lists domains, samples them, and once the window is full plans and
+// applies the moves. Nothing in it is fatal: a lost connection or a
 // vanished domain skips what it must and the next cycle tries again.
 func (l *loop) cycle() {
-	l.cycles++
 	doms, err := l.pinner.Domains()
 	if err != nil {
 		if !l.connDown {
 			l.log.WithError(err).Warn("libvirt unreachable, will reconnect")
 		}
 		l.connDown = true
-		l.havePrev = false
+		l.hist.reset()
 		return
 	}
 	if l.connDown {
@@ -67,13 +65,14 @@ func (l *loop) cycle() {
 		l.cgDoms = append(l.cgDoms, cgroupstats.Domain{ID: d.ID, Name: d.Name, UUID: d.UUID, VCPUs: d.VCPUs})
 	}
 	start := time.Now()
-	if err := l.sampler.Sample(l.cgDoms, l.cur); err != nil {
+	cur := l.hist.next()
+	if err := l.sampler.Sample(l.cgDoms, cur); err != nil {
 		l.log.WithError(err).Error("sample failed")
-		l.havePrev = false
+		l.hist.reset()
 		return
 	}
 	l.metrics.sampleDuration.Observe(time.Since(start).Seconds())
-	for _, ds := range l.cur.Domains {
+	for _, ds := range cur.Domains {
 		if ds.Err != nil {
 			lvl := logrus.WarnLevel
 			if errors.Is(ds.Err, cgroupstats.ErrVanished) {
@@ -82,41 +81,46 @@ func (l *loop) cycle() {
 			l.log.WithError(ds.Err).WithField("domain", ds.Domain.Name).Log(lvl, "domain not sampled")
 		}
 	}
-	if l.havePrev {
-		l.plan()
+	if last := l.hist.previous(); last != nil {
+		pcpu := pcpuUsage(last, cur)
+		l.metrics.observe(vcpuRates(last, cur), pcpu)
+		l.rec.add(cur.Time, pcpu)
 	}
-	l.prev, l.cur = l.cur, l.prev
-	l.prevDoms, l.doms = l.doms, l.prevDoms
-	l.havePrev = true
+	if base := l.hist.base(); base != nil {
+		if l.plan(base, cur) > 0 {
+			l.hist.restart() // judge the new placement on a fresh window
+		}
+	}
 }
 
-// plan runs the policy on (previous, current) and applies the result.
-func (l *loop) plan() {
-	elapsed := l.cur.Time.Sub(l.prev.Time)
+// plan runs the policy on the window (base, cur), applies the result and
+// returns how many pins changed.
+func (l *loop) plan(base, cur *cgroupstats.Sample) int {
+	elapsed := cur.Time.Sub(base.Time)
 	if elapsed <= 0 {
-		return
+		return 0
 	}
-	prevSnap := snapshot(l.prev, l.prevDoms, l.cur)
-	curSnap := snapshot(l.cur, l.doms, nil)
-	rates := vcpuRates(l.prev, l.cur)
-	pcpu := pcpuUsage(l.prev, l.cur)
-	l.metrics.observe(rates, pcpu)
-	l.rec.add(l.cur.Time, pcpu)
+	l.planned = true
+	baseSnap := snapshot(base, nil, cur)
+	curSnap := snapshot(cur, l.doms, nil)
+	rates := vcpuRates(base, cur)
+	pcpu := pcpuUsage(base, cur)
 
 	start := time.Now()
-	plan := l.policy.Plan(prevSnap, curSnap, elapsed, l.cfg)
+	plan := l.policy.Plan(baseSnap, curSnap, elapsed, l.cfg)
 	l.metrics.planDuration.Observe(time.Since(start).Seconds())
-	l.log.WithFields(logrus.Fields{"pcpu_usage": formatPCPU(pcpu), "vcpus": len(curSnap.VCPUs), "moves": len(plan.Moves)}).Debug("cycle")
+	l.log.WithFields(logrus.Fields{"pcpu_usage": formatPCPU(pcpu), "window": elapsed.Round(time.Millisecond), "vcpus": len(curSnap.VCPUs), "moves": len(plan.Moves)}).Debug("cycle")
 	if len(plan.Moves) == 0 {
-		return
+		return 0
 	}
-	moved := l.apply(plan, rates)
+	moved := l.apply(plan, rates, cur)
 	l.log.WithFields(logrus.Fields{"moves": moved, "planned": len(plan.Moves), "pcpu_usage": formatPCPU(pcpu), "dry_run": l.opts.dryRun}).Info("rebalanced")
+	return moved
 }
 
 // apply pins the plan's moves (or only logs them with --dry-run) and returns
 // how many took effect.
-func (l *loop) apply(plan balancer.Plan, rates map[vcpuKey]vcpuRate) int {
+func (l *loop) apply(plan balancer.Plan, rates map[vcpuKey]vcpuRate, cur *cgroupstats.Sample) int {
 	pins := make([]pinning.Pin, 0, len(plan.Moves))
 	uuid := make(map[string]string, len(l.doms))
 	for _, d := range l.doms {
@@ -129,7 +133,7 @@ func (l *loop) apply(plan balancer.Plan, rates map[vcpuKey]vcpuRate) int {
 			"usage": round1(r.usage), "wait": round1(r.wait), "reason": mv.Reason, "dry_run": l.opts.dryRun,
 		}).Info("move vCPU")
 		pins = append(pins, pinning.Pin{Domain: mv.Domain, UUID: uuid[mv.Domain], VCPU: mv.VCPU, CPUs: cpuset.New(mv.To)})
-		l.rec.mark(l.cur.Time, mv)
+		l.rec.mark(cur.Time, mv)
 	}
 	if l.opts.dryRun {
 		return 0

@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -13,20 +15,24 @@ import (
 var errUsage = errors.New("usage")
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // run executes the command line and returns the process exit status: 0 on
 // success, 2 for invocation errors (bad flag, missing root, refused
-// connection, bad scenario), 1 for anything else.
-func run(args []string) int {
+// connection, bad scenario), 1 for anything else. Output (help, reports)
+// goes to stdout; logs and the one-line error go to stderr.
+func run(args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	err := root.Execute()
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintf(os.Stderr, "vsched: %v\n", err)
+	// Invocation errors wrap errUsage at the front; the word adds nothing.
+	fmt.Fprintf(stderr, "vsched: %s\n", strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
 	if errors.Is(err, errRuntime) {
 		return 1
 	}

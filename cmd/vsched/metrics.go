@@ -25,6 +25,7 @@ type metrics struct {
 	sampleDuration prometheus.Histogram
 	planDuration   prometheus.Histogram
 	srv            *http.Server
+	addr           string // the address served, its port resolved (":0" asks for any)
 }
 
 func newMetrics() *metrics {
@@ -65,6 +66,7 @@ func startMetrics(addr string) (*metrics, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.addr = ln.Addr().String()
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg}))
 	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}

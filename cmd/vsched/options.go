@@ -20,6 +20,7 @@ type daemonOptions struct {
 	cgroupRoot    string
 	procRoot      string
 	interval      time.Duration
+	window        time.Duration
 	threshold     float64
 	policy        string
 	cpus          string
@@ -49,20 +50,21 @@ func defaultDaemonOptions() *daemonOptions {
 // registerSource adds the flags shared by the daemon and `vsched sample`.
 func (o *daemonOptions) registerSource(fs *pflag.FlagSet) {
 	fs.StringVar(&o.connect, "connect", o.connect, "libvirt connection `URI`")
-	fs.StringVar(&o.cgroupRoot, "cgroup-root", o.cgroupRoot, "cgroup filesystem mount point (`DIR`)")
-	fs.StringVar(&o.procRoot, "proc-root", o.procRoot, "proc filesystem mount point (`DIR`)")
-	fs.DurationVar(&o.interval, "interval", o.interval, "sampling interval (`DUR`, e.g. 250ms, 1s)")
+	fs.StringVar(&o.cgroupRoot, "cgroup-root", o.cgroupRoot, "cgroup file system mount `DIR`")
+	fs.StringVar(&o.procRoot, "proc-root", o.procRoot, "proc file system mount `DIR`")
+	fs.DurationVar(&o.interval, "interval", o.interval, "sample and balance every `DUR` (e.g. 250ms, 1s)")
 }
 
 func (o *daemonOptions) register(fs *pflag.FlagSet) {
 	o.registerSource(fs)
+	fs.DurationVar(&o.window, "window", 0, "judge balance on CPU time averaged over `DUR`; after pins change, wait a full window before judging again (default: the larger of --interval and 1s)")
 	fs.Float64Var(&o.threshold, "threshold", o.threshold, "rebalance when the busiest pCPU exceeds the freest by more than `N` percentage points")
-	fs.StringVar(&o.policy, "policy", o.policy, "balancing policy: classic or adaptive")
+	fs.StringVar(&o.policy, "policy", o.policy, "balancing `POLICY`: adaptive or classic")
 	fs.StringVar(&o.cpus, "cpus", "", "pCPUs to balance over, as a `LIST` like 2-7,12 (default: all online except the kernel's isolated CPUs)")
 	fs.StringSliceVar(&o.exclude, "exclude", nil, "domain `NAME`s to leave alone, comma-separated")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "plan and log every move, pin nothing")
 	fs.BoolVar(&o.once, "once", false, "run one cycle (two samples one interval apart) and exit")
-	fs.StringVar(&o.logFormat, "log-format", o.logFormat, "log format: text or json")
+	fs.StringVar(&o.logFormat, "log-format", o.logFormat, "log `FORMAT`: text or json")
 	fs.StringVar(&o.logLevel, "log-level", o.logLevel, "log `LEVEL`: debug, info, warn, error")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on `ADDR` (e.g. :9477); off when empty")
 	fs.BoolVar(&o.restoreOnExit, "restore-on-exit", false, "on SIGINT/SIGTERM put every vCPU pin vsched changed back as it found it")
@@ -76,26 +78,26 @@ func (o *daemonOptions) validate() error {
 	if o.interval < 10*time.Millisecond {
 		return fmt.Errorf("%w: --interval %s: must be at least 10ms", errUsage, o.interval)
 	}
-	if o.threshold <= 0 || o.threshold > 100 {
+	if !(o.threshold > 0 && o.threshold <= 100) { // also refuses NaN
 		return fmt.Errorf("%w: --threshold %g: must be in (0, 100]", errUsage, o.threshold)
 	}
 	if _, err := balancer.PolicyByName(o.policy); err != nil {
-		return fmt.Errorf("%w: --policy %q: %v", errUsage, o.policy, err)
+		return fmt.Errorf("%w: --policy %q: %w", errUsage, o.policy, err)
 	}
 	if o.logFormat != "text" && o.logFormat != "json" {
 		return fmt.Errorf("%w: --log-format %q: must be text or json", errUsage, o.logFormat)
 	}
 	if _, err := logrus.ParseLevel(o.logLevel); err != nil {
-		return fmt.Errorf("%w: --log-level %q: %v", errUsage, o.logLevel, err)
+		return fmt.Errorf("%w: --log-level %q: %w", errUsage, o.logLevel, err)
 	}
 	if o.cpus != "" {
 		if _, err := parseCPUList(o.cpus); err != nil {
-			return fmt.Errorf("%w: --cpus %q: %v", errUsage, o.cpus, err)
+			return fmt.Errorf("%w: --cpus %q: %w", errUsage, o.cpus, err)
 		}
 	}
 	for _, r := range []struct{ flag, dir string }{{"--cgroup-root", o.cgroupRoot}, {"--proc-root", o.procRoot}} {
 		if err := checkDir(r.dir); err != nil {
-			return fmt.Errorf("%w: %s: %v", errUsage, r.flag, err)
+			return fmt.Errorf("%w: %s: %w", errUsage, r.flag, err)
 		}
 	}
 	return nil

@@ -56,6 +56,7 @@ func (r *recorder) write(path string) error {
 	s := usageSeries{Title: "vsched: per-pCPU usage", XLabel: "seconds", X: r.x, Moves: r.marks}
 	for _, cpu := range r.cpus {
 		s.PCPU = append(s.PCPU, r.usage[cpu])
+		s.Names = append(s.Names, fmt.Sprintf("pCPU %d", cpu))
 	}
 	return writeUsagePlot(path, s)
 }

@@ -81,22 +81,22 @@ func takeSample(o *daemonOptions) (*sampleReport, error) {
 	}
 	for _, r := range []struct{ flag, dir string }{{"--cgroup-root", o.cgroupRoot}, {"--proc-root", o.procRoot}} {
 		if err := checkDir(r.dir); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", errUsage, r.flag, err)
+			return nil, fmt.Errorf("%w: %s: %w", errUsage, r.flag, err)
 		}
 	}
 	smp, err := cgroupstats.New(o.cgroupRoot, o.procRoot)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
 	}
 	defer smp.Close()
 	conn, err := pinning.Open(o.connect)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
 	}
 	defer conn.Close()
 	doms, err := conn.Domains()
 	if err != nil {
-		return nil, fmt.Errorf("%w: listing domains: %v", errUsage, err)
+		return nil, fmt.Errorf("%w: listing domains: %w", errUsage, err)
 	}
 	cg := make([]cgroupstats.Domain, len(doms))
 	for i, d := range doms {
@@ -104,11 +104,11 @@ func takeSample(o *daemonOptions) (*sampleReport, error) {
 	}
 	var prev, cur cgroupstats.Sample
 	if err := smp.Sample(cg, &prev); err != nil {
-		return nil, fmt.Errorf("%w: %v", errRuntime, err)
+		return nil, fmt.Errorf("%w: %w", errRuntime, err)
 	}
 	time.Sleep(o.interval)
 	if err := smp.Sample(cg, &cur); err != nil {
-		return nil, fmt.Errorf("%w: %v", errRuntime, err)
+		return nil, fmt.Errorf("%w: %w", errRuntime, err)
 	}
 	return buildReport(&prev, &cur), nil
 }

@@ -1,0 +1,264 @@
+package balancer
+
+import (
+	"math"
+	"slices"
+	"sort"
+)
+
+// refTransfer is a candidate step: vCPU v moves from pCPU a to pCPU b, and
+// for a swap vCPU w (else -1) moves back from b to a.
+type refTransfer struct {
+	v, w   int32
+	a, b   int32
+	spread int64 // spread after the step
+	sq     int64 // change of the sum of squared pCPU loads
+}
+
+// better orders candidates: lower spread, then lower sum of squares, then
+// (domain, index) of v and of w.
+func (s *refState) better(x, y *refTransfer) bool {
+	if x.spread != y.spread {
+		return x.spread < y.spread
+	}
+	if x.sq != y.sq {
+		return x.sq < y.sq
+	}
+	return s.keyLess(x.v, x.w, y.v, y.w)
+}
+
+// keyLess orders (v, w) pairs of vCPUs by their (domain, index) keys, a
+// move (w < 0) before a swap; v < 0 sorts last.
+func (s *refState) keyLess(v, w, v2, w2 int32) bool {
+	switch {
+	case v2 < 0:
+		return v >= 0
+	case v < 0:
+		return false
+	case v != v2:
+		return s.h.vcpus[v].less(&s.h.vcpus[v2])
+	case w == w2:
+		return false
+	case w < 0 || w2 < 0:
+		return w < 0
+	}
+	return s.h.vcpus[w].less(&s.h.vcpus[w2])
+}
+
+// refGreedy applies, one at a time, the best step that does not raise the
+// spread and strictly lowers the sum of squared loads, until the spread is
+// within t or no step qualifies; then it rolls back to the first point
+// where the spread was lowest. The result depends only on the state, so
+// running greedy on its own result changes nothing.
+func refGreedy(s *refState, t int64) {
+	type undo struct {
+		c     refTransfer
+		trail int
+		rv    string
+		rw    string
+	}
+	var log []undo
+	best, bestAt := s.spread(), 0
+	for s.spread() > t {
+		c, ok := s.bestStep(false, false)
+		if !ok {
+			c, ok = s.bestStep(true, false)
+		}
+		if !ok && len(s.h.vcpus) <= refMaxPairsVCPUs {
+			c, ok = s.bestStep(true, true)
+		}
+		if !ok {
+			break
+		}
+		u := undo{c: c, trail: len(s.trail), rv: s.reason[c.v]}
+		if c.w < 0 {
+			s.move(c.v, c.b, ReasonLowersSpread)
+		} else {
+			u.rw = s.reason[c.w]
+			s.move(c.v, c.b, ReasonSwap)
+			s.move(c.w, c.a, ReasonSwap)
+		}
+		log = append(log, u)
+		if sp := s.spread(); sp < best {
+			best, bestAt = sp, len(log)
+		}
+	}
+	for i := len(log) - 1; i >= bestAt; i-- {
+		u := log[i]
+		s.move(u.c.v, u.c.a, u.rv)
+		if u.c.w >= 0 {
+			s.move(u.c.w, u.c.b, u.rw)
+			s.reason[u.c.w] = u.rw
+		}
+		s.reason[u.c.v] = u.rv
+		s.trail = s.trail[:u.trail]
+	}
+}
+
+// bestStep finds the best refTransfer into the freest pCPU (the lowest CPU id
+// among ties), which is at least as good as any other target for the same
+// source and vCPU: moves only, or swaps only. Sources are scanned busiest
+// first; the bounds on what a source can reach only worsen as its load
+// falls, so the scan stops at the first source that cannot win (the two
+// freest after the target are still tried, their bounds differ).
+func (s *refState) bestStep(swaps, pairs bool) (refTransfer, bool) {
+	m := len(s.order)
+	b := s.order[0]
+	cur := s.spread()
+	var best refTransfer
+	found := false
+	// try evaluates source a; false when a cannot beat the best so far.
+	try := func(a int32) bool {
+		gap := s.load[a] - s.load[b]
+		if gap <= 1 {
+			return false
+		}
+		rmx, rmn := s.rest(a, b)
+		half := (s.load[a] + s.load[b]) / 2
+		lbS := max(rmx, s.load[a]+s.load[b]-half) - min(rmn, half)
+		lbQ := -(gap*gap + 1) / 2
+		if lbS > cur || found && (lbS > best.spread || lbS == best.spread && lbQ > best.sq) {
+			return false
+		}
+		// The spread and the sum of squares after a refTransfer of d both grow
+		// with |d - gap/2|, so the closest d wins (ties: first by key).
+		bv, bw, be := int32(-1), int32(-1), int64(math.MaxInt64)
+		pick := func(v, w int32, d int64) {
+			if d <= 0 || d >= gap {
+				return
+			}
+			e := 2*d - gap
+			if e < 0 {
+				e = -e
+			}
+			if e < be || e == be && s.keyLess(v, w, bv, bw) {
+				bv, bw, be = v, w, e
+			}
+		}
+		for _, v := range s.on[a] {
+			dv := s.h.vcpus[v].load
+			if !swaps {
+				pick(v, -1, dv)
+				continue
+			}
+			for _, w := range s.on[b] {
+				pick(v, w, dv-s.h.vcpus[w].load)
+			}
+		}
+		if bv < 0 {
+			return true
+		}
+		d := s.h.vcpus[bv].load
+		if bw >= 0 {
+			d -= s.h.vcpus[bw].load
+		}
+		na, nb := s.load[a]-d, s.load[b]+d
+		c := refTransfer{v: bv, w: bw, a: a, b: b,
+			spread: max(rmx, na, nb) - min(rmn, na, nb), sq: 2 * d * (d - gap)}
+		if c.spread <= cur && (!found || s.better(&c, &best)) {
+			best, found = c, true
+		}
+		return true
+	}
+	if pairs {
+		for kb := range m - 1 {
+			b = s.order[kb]
+			for k := m - 1; k > kb; k-- {
+				try(s.order[k])
+			}
+		}
+		return best, found
+	}
+	for k := m - 1; k >= 1; k-- {
+		if !try(s.order[k]) && k > 3 {
+			k = 3 // next: order[2] and order[1]
+		}
+	}
+	return best, found
+}
+
+// refMaxPairsVCPUs bounds the host size on which greedy, stuck, also tries
+// moves and swaps between every pair of pCPUs (cubic in the worst case).
+const refMaxPairsVCPUs = 512
+
+// rest returns the highest and lowest loads among pCPUs other than a and b.
+func (s *refState) rest(a, b int32) (mx, mn int64) {
+	mx, mn = math.MinInt64, math.MaxInt64
+	m := len(s.order)
+	for k := m - 1; k >= max(0, m-3); k-- {
+		if c := s.order[k]; c != a && c != b {
+			mx = s.load[c]
+			break
+		}
+	}
+	for k := 0; k < min(3, m); k++ {
+		if c := s.order[k]; c != a && c != b {
+			mn = s.load[c]
+			break
+		}
+	}
+	return mx, mn
+}
+
+// refSettle runs adaptive's search on s to its fixed point.
+func refSettle(s *refState, t int64) *refState {
+	gain := t / 2
+	for s.spread() > t {
+		cand := s.clone()
+		refGreedy(cand, t)
+		if cand.spread() > t {
+			r := refRepack(s, t)
+			refGreedy(r, t)
+			if r.spread() < cand.spread() {
+				cand = r
+			}
+		}
+		if sp := cand.spread(); sp > t && sp >= s.spread()-gain {
+			break
+		}
+		s = cand
+	}
+	return s
+}
+
+// refRepack returns s re-packed: movable vCPUs in decreasing load (ties by
+// domain and index) stay where they are while their pCPU stays at or under
+// the mean plus half the threshold; the others go, in the same order, to
+// the freest pCPU (lowest CPU id among ties).
+func refRepack(s *refState, t int64) *refState {
+	var order []int32
+	var total int64
+	load := slices.Clone(s.load)
+	for v := range s.at {
+		total += s.h.vcpus[v].load
+		if s.movable(int32(v)) {
+			order = append(order, int32(v))
+			load[s.at[v]] -= s.h.vcpus[v].load
+		}
+	}
+	sort.Slice(order, func(i, j int) bool {
+		x, y := &s.h.vcpus[order[i]], &s.h.vcpus[order[j]]
+		if x.load != y.load {
+			return x.load > y.load
+		}
+		return x.less(y)
+	})
+	limit := (total+int64(len(load))-1)/int64(len(load)) + t/2
+	var pool []int32
+	for _, v := range order {
+		if c := s.at[v]; load[c]+s.h.vcpus[v].load <= limit {
+			load[c] += s.h.vcpus[v].load
+		} else {
+			pool = append(pool, v)
+		}
+	}
+	r := s.clone()
+	for _, v := range pool {
+		to := int32(argmin(load))
+		load[to] += s.h.vcpus[v].load
+		if to != s.at[v] {
+			r.move(v, to, ReasonRepack)
+		}
+	}
+	return r
+}

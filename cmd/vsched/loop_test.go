@@ -1,0 +1,384 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/utils/cpuset"
+
+	"github.com/vsched/vsched/balancer"
+	"github.com/vsched/vsched/cgroupstats"
+	"github.com/vsched/vsched/pinning"
+)
+
+// busyPerCPU counts, per pCPU, the vCPUs of pins that demand holds busy.
+func busyPerCPU(pins map[string]string, demand map[string]float64) map[string]int {
+	out := map[string]int{}
+	for k, p := range pins {
+		if demand[k] > 0 {
+			out[p]++
+		}
+	}
+	return out
+}
+
+func TestLoop_CrowdedPCPU0_SpreadsInOneCycleThenStaysStill(t *testing.T) {
+	h := newSynthHost(t)
+	l := h.newLoop(testOptions(), nil)
+	load := busyOnCPU0()
+
+	h.step(load)
+	l.cycle() // first sample: nothing to compare with
+	if n := len(loggedMoves(t, &h.log)); n != 0 {
+		t.Fatalf("first cycle logged %d moves, want none before a second sample", n)
+	}
+	h.step(load)
+	l.cycle()
+	moves := loggedMoves(t, &h.log)
+	if len(moves) == 0 {
+		t.Fatal("four busy vCPUs on pCPU0: no move planned")
+	}
+	for _, m := range moves {
+		if m.From != 0 || m.To == 0 {
+			t.Errorf("move %+v: want a busy vCPU moved off pCPU0", m)
+		}
+	}
+	got := h.pins()
+	if diff := cmp.Diff(applied(initialPins(), moves), got); diff != "" {
+		t.Errorf("live pins after the cycle are not the logged moves applied (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int{"0": 1, "1": 1, "2": 1, "3": 1}, busyPerCPU(got, load)); diff != "" {
+		t.Errorf("busy vCPUs per pCPU after one planning cycle (-want +got):\n%s", diff)
+	}
+	if got, want := mustMetric(t, l.metrics, "vsched_moves_total"), float64(len(moves)); got != want {
+		t.Errorf("vsched_moves_total = %v, want %v", got, want)
+	}
+
+	// Balanced now: the next cycles must leave every pin alone.
+	for range 2 {
+		h.step(load)
+		l.cycle()
+	}
+	if n := len(loggedMoves(t, &h.log)); n != len(moves) {
+		t.Errorf("balanced host: %d more moves logged, want none", n-len(moves))
+	}
+	if diff := cmp.Diff(got, h.pins()); diff != "" {
+		t.Errorf("pins changed on a balanced host (-before +after):\n%s", diff)
+	}
+	if n := len(logEntries(t, &h.log, "rebalanced")); n != 1 {
+		t.Errorf("%d \"rebalanced\" info lines, want exactly one (for the one cycle that moved)", n)
+	}
+}
+
+func TestLoop_Restore_PutsOriginalPinsBack(t *testing.T) {
+	h := newSynthHost(t)
+	l := h.newLoop(testOptions(), nil)
+	for range 2 {
+		h.step(busyOnCPU0())
+		l.cycle()
+	}
+	if diff := cmp.Diff(initialPins(), h.pins()); diff == "" {
+		t.Fatal("setup: the loop moved nothing, so there is nothing to restore")
+	}
+	l.restore()
+	if diff := cmp.Diff(initialPins(), h.pins()); diff != "" {
+		t.Errorf("pins after restore (-want +got):\n%s", diff)
+	}
+	if got, want := len(logEntries(t, &h.log, "pin restored")), len(loggedMoves(t, &h.log)); got != want {
+		t.Errorf("%d \"pin restored\" lines, want one per moved vCPU (%d)", got, want)
+	}
+}
+
+func TestLoop_DryRun_LogsMovesPinsNothing(t *testing.T) {
+	h := newSynthHost(t)
+	o := testOptions()
+	o.dryRun = true
+	l := h.newLoop(o, nil)
+	for range 2 {
+		h.step(busyOnCPU0())
+		l.cycle()
+	}
+	if diff := cmp.Diff(initialPins(), h.pins()); diff != "" {
+		t.Errorf("--dry-run changed pins (-want +got):\n%s", diff)
+	}
+	moves := loggedMoves(t, &h.log)
+	if len(moves) != 3 {
+		t.Fatalf("logged moves %+v, want 3 (one busy vCPU to each of pCPUs 1-3)", moves)
+	}
+	var to []int
+	for _, m := range moves {
+		if load := busyOnCPU0()[fmt.Sprintf("%s/%d", m.Domain, m.VCPU)]; load == 0 || m.From != 0 {
+			t.Errorf("move %+v: want a busy vCPU of pCPU0", m)
+		}
+		to = append(to, m.To)
+	}
+	slices.Sort(to)
+	if diff := cmp.Diff([]int{1, 2, 3}, to); diff != "" {
+		t.Errorf("move targets (-want +got):\n%s", diff)
+	}
+	for _, e := range logEntries(t, &h.log, "move vCPU") {
+		if e["dry_run"] != true || e["level"] != "info" {
+			t.Errorf("move entry %v: want level info and dry_run true", e)
+		}
+	}
+	if got := mustMetric(t, l.metrics, "vsched_moves_total"); got != 0 {
+		t.Errorf("vsched_moves_total = %v under --dry-run, want 0", got)
+	}
+}
+
+func TestLoop_ExcludedDomain_NeverPinned(t *testing.T) {
+	h := newSynthHost(t)
+	o := testOptions()
+	o.exclude = []string{"guest-001"}
+	l := h.newLoop(o, nil)
+	for range 3 {
+		h.step(busyOnCPU0())
+		l.cycle()
+	}
+	got := h.pins()
+	for _, k := range []string{"guest-001/0", "guest-001/1"} {
+		if got[k] != "0" {
+			t.Errorf("excluded %s pinned to %s, want it left on 0", k, got[k])
+		}
+	}
+	for _, m := range loggedMoves(t, &h.log) {
+		if m.Domain == "guest-001" {
+			t.Errorf("move of an excluded domain: %+v", m)
+		}
+	}
+	if got["guest-000/0"] == got["guest-000/1"] {
+		t.Errorf("guest-000's busy vCPUs share pCPU %s, want them spread", got["guest-000/0"])
+	}
+}
+
+// hidingPinner is the real connection with some domains left out of the
+// listing, as libvirt lists them once they are destroyed (the test driver's
+// state lives inside pinning.Conn, out of the test's reach).
+type hidingPinner struct {
+	*pinning.Conn
+	hidden map[string]bool
+}
+
+func (p *hidingPinner) Domains() ([]pinning.Domain, error) {
+	doms, err := p.Conn.Domains()
+	return slices.DeleteFunc(doms, func(d pinning.Domain) bool { return p.hidden[d.Name] }), err
+}
+
+func TestLoop_DomainVanishesMidRun_SkippedOthersBalanced(t *testing.T) {
+	h := newSynthHost(t)
+	p := &hidingPinner{Conn: h.conn, hidden: map[string]bool{}}
+	l := h.newLoop(testOptions(), p)
+	load := busyOnCPU0()
+
+	h.step(load)
+	l.cycle()
+	// guest-001 is destroyed between two cycles: its QEMU and cgroup go,
+	// and libvirt stops listing it.
+	h.vanish("guest-001")
+	p.hidden["guest-001"] = true
+	h.step(load)
+	l.cycle()
+	h.step(load)
+	l.cycle()
+
+	for _, m := range loggedMoves(t, &h.log) {
+		if m.Domain == "guest-001" {
+			t.Errorf("planned a move of the vanished domain: %+v", m)
+		}
+	}
+	got := h.pins()
+	if got["guest-000/0"] == got["guest-000/1"] {
+		t.Errorf("guest-000's busy vCPUs still share pCPU %s, want them spread", got["guest-000/0"])
+	}
+	if n := mustMetric(t, l.metrics, "vsched_pin_errors_total"); n != 0 {
+		t.Errorf("vsched_pin_errors_total = %v, want 0", n)
+	}
+}
+
+// fakePinner is an in-memory libvirt: a fixed listing, an optional listing
+// error and scripted Apply results.
+type fakePinner struct {
+	doms    []pinning.Domain
+	listErr error
+	applyFn func(pinning.Pin) pinning.Result
+	applied [][]pinning.Pin
+}
+
+func (p *fakePinner) Domains() ([]pinning.Domain, error) {
+	if p.listErr != nil {
+		return nil, p.listErr
+	}
+	return p.doms, nil
+}
+
+func (p *fakePinner) Apply(pins []pinning.Pin) []pinning.Result {
+	p.applied = append(p.applied, pins)
+	out := make([]pinning.Result, len(pins))
+	for i, pin := range pins {
+		out[i] = pinning.Result{Pin: pin, Changed: true}
+		if p.applyFn != nil {
+			out[i] = p.applyFn(pin)
+		}
+	}
+	return out
+}
+
+func (p *fakePinner) Restore() []pinning.Result { return nil }
+
+// fakeSampler replays a script of samples, one per call; a sample whose
+// Time is zero is returned as the whole sample failing.
+type fakeSampler struct {
+	script []cgroupstats.Sample
+	calls  int
+}
+
+var errProcStat = errors.New("proc stat unreadable")
+
+func (s *fakeSampler) Sample(_ []cgroupstats.Domain, into *cgroupstats.Sample) error {
+	cur := s.script[min(s.calls, len(s.script)-1)]
+	s.calls++
+	if cur.Time.IsZero() {
+		return errProcStat
+	}
+	*into = cur
+	into.Domains = slices.Clone(cur.Domains)
+	return nil
+}
+
+// crowdedSample is reading n (n seconds in) of two domains: "a" whose two
+// vCPUs each want a whole pCPU but share pCPU0, and "b" as given.
+func crowdedSample(n int, b cgroupstats.DomainSample) cgroupstats.Sample {
+	sec := uint64(1e9)
+	u := uint64(n)
+	return cgroupstats.Sample{
+		Time: time.Unix(1_800_000_000+int64(n), 0),
+		CPUs: []cgroupstats.CPUStat{{CPU: 0, BusyNs: u * sec, TotalNs: u * sec}, {CPU: 1, TotalNs: u * sec}},
+		Domains: []cgroupstats.DomainSample{
+			{Domain: cgroupstats.Domain{ID: 1, Name: "a", VCPUs: 2}, VCPUs: []cgroupstats.VCPUStat{
+				{VCPU: 0, TID: 11, RunNs: u * sec / 2, WaitNs: u * sec / 2, LastCPU: 0, Affinity: cpuset.New(0)},
+				{VCPU: 1, TID: 12, RunNs: u * sec / 2, WaitNs: u * sec / 2, LastCPU: 0, Affinity: cpuset.New(0)},
+			}},
+			b,
+		},
+	}
+}
+
+func fakeDomains() []pinning.Domain {
+	return []pinning.Domain{
+		{ID: 1, Name: "a", UUID: "uuid-a", VCPUs: 2, Pins: []cpuset.CPUSet{cpuset.New(0), cpuset.New(0)}},
+		{ID: 2, Name: "b", UUID: "uuid-b", VCPUs: 1, Pins: []cpuset.CPUSet{cpuset.New(1)}},
+	}
+}
+
+func fakeLoop(o *daemonOptions, s sampler, p pinner, log *bytes.Buffer) *loop {
+	pol, _ := balancer.PolicyByName("adaptive")
+	cfg := balancer.Config{Threshold: o.threshold, CPUs: cpuset.New(0, 1)}
+	return newLoop(o, newLogger("json", "debug", log), s, p, pol, cfg, newMetrics())
+}
+
+func TestLoop_VanishedDomainInSample_SkippedAtDebugOthersBalanced(t *testing.T) {
+	vanished := cgroupstats.DomainSample{Domain: cgroupstats.Domain{ID: 2, Name: "b", VCPUs: 1},
+		Err: fmt.Errorf("%w: /proc/42/task/43/schedstat: no such process", cgroupstats.ErrVanished)}
+	s := &fakeSampler{script: []cgroupstats.Sample{crowdedSample(1, vanished), crowdedSample(2, vanished)}}
+	p := &fakePinner{doms: fakeDomains()}
+	var log bytes.Buffer
+	l := fakeLoop(testOptions(), s, p, &log)
+	l.cycle()
+	l.cycle()
+
+	if len(p.applied) != 1 {
+		t.Fatalf("Apply called %d times, want once", len(p.applied))
+	}
+	for _, pin := range p.applied[0] {
+		if pin.Domain != "a" || !pin.CPUs.Equals(cpuset.New(1)) || pin.UUID != "uuid-a" {
+			t.Errorf("pin %+v: want a vCPU of a moved to pCPU1, by UUID", pin)
+		}
+	}
+	skipped := logEntries(t, &log, "domain not sampled")
+	if len(skipped) != 2 || skipped[0]["level"] != "debug" || skipped[0]["domain"] != "b" {
+		t.Errorf("\"domain not sampled\" entries %v, want two at debug for b", skipped)
+	}
+}
+
+func TestLoop_PinFails_LoggedAndCountedNotMoved(t *testing.T) {
+	idle := cgroupstats.DomainSample{Domain: cgroupstats.Domain{ID: 2, Name: "b", VCPUs: 1},
+		VCPUs: []cgroupstats.VCPUStat{{VCPU: 0, TID: 21, LastCPU: 1, Affinity: cpuset.New(1)}}}
+	s := &fakeSampler{script: []cgroupstats.Sample{crowdedSample(1, idle), crowdedSample(2, idle)}}
+	p := &fakePinner{doms: fakeDomains(), applyFn: func(pin pinning.Pin) pinning.Result {
+		return pinning.Result{Pin: pin, Err: fmt.Errorf("domain a: %w", pinning.ErrDomainGone)}
+	}}
+	var log bytes.Buffer
+	l := fakeLoop(testOptions(), s, p, &log)
+	l.cycle()
+	l.cycle()
+
+	failed := logEntries(t, &log, "pin failed")
+	if len(failed) == 0 || failed[0]["domain"] != "a" || failed[0]["level"] != "warning" {
+		t.Fatalf("\"pin failed\" entries %v, want a warning naming domain a", failed)
+	}
+	if got, want := mustMetric(t, l.metrics, "vsched_pin_errors_total"), float64(len(failed)); got != want {
+		t.Errorf("vsched_pin_errors_total = %v, want %v", got, want)
+	}
+	if got := mustMetric(t, l.metrics, "vsched_moves_total"); got != 0 {
+		t.Errorf("vsched_moves_total = %v, want 0 when every pin failed", got)
+	}
+}
+
+func TestLoop_LibvirtDown_LogsOnceThenRecovers(t *testing.T) {
+	idle := cgroupstats.DomainSample{Domain: cgroupstats.Domain{ID: 2, Name: "b", VCPUs: 1},
+		VCPUs: []cgroupstats.VCPUStat{{VCPU: 0, TID: 21, LastCPU: 1, Affinity: cpuset.New(1)}}}
+	var script []cgroupstats.Sample
+	for n := 1; n <= 4; n++ {
+		script = append(script, crowdedSample(n, idle))
+	}
+	s := &fakeSampler{script: script}
+	p := &fakePinner{doms: fakeDomains()}
+	var log bytes.Buffer
+	l := fakeLoop(testOptions(), s, p, &log)
+
+	p.listErr = fmt.Errorf("list domains: %w", pinning.ErrConnect)
+	l.cycle()
+	l.cycle()
+	if n := len(logEntries(t, &log, "libvirt unreachable, will reconnect")); n != 1 {
+		t.Errorf("%d \"libvirt unreachable\" lines over two failed cycles, want 1", n)
+	}
+	p.listErr = nil
+	l.cycle()
+	if n := len(logEntries(t, &log, "libvirt connection restored")); n != 1 {
+		t.Errorf("%d \"connection restored\" lines, want 1", n)
+	}
+	if len(p.applied) != 0 {
+		t.Fatalf("planned on the first sample after reconnecting: %v", p.applied)
+	}
+	l.cycle()
+	if len(p.applied) != 1 {
+		t.Errorf("Apply called %d times after two good samples, want once", len(p.applied))
+	}
+}
+
+func TestLoop_SampleFails_NoPlanUntilTwoGoodSamples(t *testing.T) {
+	idle := cgroupstats.DomainSample{Domain: cgroupstats.Domain{ID: 2, Name: "b", VCPUs: 1},
+		VCPUs: []cgroupstats.VCPUStat{{VCPU: 0, TID: 21, LastCPU: 1, Affinity: cpuset.New(1)}}}
+	s := &fakeSampler{script: []cgroupstats.Sample{crowdedSample(1, idle), {}, crowdedSample(3, idle), crowdedSample(4, idle)}}
+	p := &fakePinner{doms: fakeDomains()}
+	var log bytes.Buffer
+	l := fakeLoop(testOptions(), s, p, &log)
+	l.cycle()
+	l.cycle() // the sample fails
+	l.cycle()
+	if len(p.applied) != 0 {
+		t.Fatalf("planned across a failed sample: %v", p.applied)
+	}
+	if failed := logEntries(t, &log, "sample failed"); len(failed) != 1 || failed[0]["level"] != "error" {
+		t.Errorf("\"sample failed\" entries %v, want one at error", failed)
+	}
+	l.cycle()
+	if len(p.applied) != 1 {
+		t.Errorf("Apply called %d times after two good samples, want once", len(p.applied))
+	}
+}
