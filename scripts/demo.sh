@@ -45,36 +45,57 @@ vcpu_tids() { grep -o "<vcpu id='[0-9]*' pid='[0-9]*'" "/run/libvirt/qemu/$1.xml
 # cpu_busy: "cpu busy total" per online CPU from /proc/stat, in ticks.
 cpu_busy() { awk '/^cpu[0-9]/ { t=0; for (i=2;i<=NF;i++) t+=$i; print substr($1,4), t-$5-$6, t }' /proc/stat; }
 
-logf=$(mktemp /tmp/vsched-demo.XXXXXX.log)
-"$bin" --interval 500ms --plot "$plot" >"$logf" 2>&1 &
-vpid=$!
-log "vsched running (pid $vpid, --interval 500ms); its log: $logf"
+# vcpu_times: "tid run_ns wait_ns cpus" for every demo vCPU thread.
+vcpu_times() {
+  local g tid
+  for g in "${guests[@]}"; do
+    for tid in $(vcpu_tids "$g"); do
+      printf '%s %s %s %s\n' "${g#vsched-t-demo-}" "$(cut -d' ' -f1-2 "/proc/$tid/schedstat")" \
+        "$(awk '/^Cpus_allowed_list/ {print $2}' "/proc/$tid/status")"
+    done
+  done
+}
 
-prev=$(cpu_busy)
-shown=0
-for ((s = 1; s <= seconds; s++)); do
-  sleep 1
-  kill -0 "$vpid" 2>/dev/null || { cat "$logf"; die "vsched exited early"; }
+# show SECOND: one frame: per-pCPU busy share from /proc/stat, then each
+# vCPU's pin, usage and run-queue wait over the last second from schedstat.
+show() {
   cur=$(cpu_busy)
-  printf '\n[%2ds] ' "$s"
+  vcur=$(vcpu_times)
+  printf '\n[%3ss] ' "$1"
   join -j1 <(echo "$prev") <(echo "$cur") | while read -r cpu b0 t0 b1 t1; do
     pct=$(( t1 > t0 ? 100 * (b1 - b0) / (t1 - t0) : 0 ))
     bar=$(printf '%*s' $((pct / 5)) '' | tr ' ' '#')
     printf 'pCPU%s %3d%% %-20s  ' "$cpu" "$pct" "$bar"
   done
-  printf '\n      pins:'
-  for g in "${guests[@]}"; do
-    for tid in $(vcpu_tids "$g"); do
-      printf ' %s=%s' "${g#vsched-t-demo-}" "$(awk '/^Cpus_allowed_list/ {print $2}' "/proc/$tid/status")"
-    done
+  printf '\n      '
+  join -j1 <(echo "$vprev") <(echo "$vcur") | while read -r g r0 w0 _ r1 w1 pin; do
+    printf '%s@pCPU%s run %2d%% wait %2d%%   ' "$g" "$pin" $(( (r1 - r0) / 10000000 )) $(( (w1 - w0) / 10000000 ))
   done
   printf '\n'
+  prev=$cur
+  vprev=$vcur
+}
+
+log "all four guests share pCPU0; watching them for 3 s before vsched starts"
+prev=$(cpu_busy)
+vprev=$(vcpu_times)
+for s in -3 -2 -1; do sleep 1; show "$s"; done
+
+logf=$(mktemp /tmp/vsched-demo.XXXXXX.log)
+"$bin" --interval 500ms --plot "$plot" >"$logf" 2>&1 &
+vpid=$!
+log "vsched running (pid $vpid, --interval 500ms); its log: $logf"
+
+shown=0
+for ((s = 1; s <= seconds; s++)); do
+  sleep 1
+  kill -0 "$vpid" 2>/dev/null || { cat "$logf"; die "vsched exited early"; }
+  show "$s"
   total=$(grep -c 'move vCPU' "$logf" || true)
   if [ "$total" -gt "$shown" ]; then
     grep 'move vCPU' "$logf" | tail -n $((total - shown)) | sed 's/^/      vsched: /'
     shown=$total
   fi
-  prev=$cur
 done
 
 kill -TERM "$vpid"

@@ -74,7 +74,7 @@ func runDaemon(ctx context.Context, o *daemonOptions, stderr io.Writer) error {
 	}
 	if o.plot != "" {
 		if err := l.rec.write(o.plot); err != nil {
-			return fmt.Errorf("%w: --plot %s: %v", errRuntime, o.plot, err)
+			return fmt.Errorf("%w: --plot %s: %w", errRuntime, o.plot, err)
 		}
 		log.WithField("file", o.plot).Info("plot written")
 	}
@@ -130,7 +130,7 @@ func balanceCPUs(list, procRoot, isolatedFile string) (cpuset.CPUSet, error) {
 	if list != "" {
 		want, err := parseCPUList(list)
 		if err != nil {
-			return cpuset.New(), fmt.Errorf("--cpus %q: %v", list, err)
+			return cpuset.New(), fmt.Errorf("--cpus %q: %w", list, err)
 		}
 		if off := want.Difference(online); !off.IsEmpty() {
 			return cpuset.New(), fmt.Errorf("--cpus %q: CPUs %s are not online (online: %s)", list, off, online)

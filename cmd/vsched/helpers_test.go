@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sirupsen/logrus"
 	"k8s.io/utils/cpuset"
 
 	"github.com/vsched/vsched/balancer"
@@ -62,6 +61,7 @@ type synthHost struct {
 	task                 map[string]string   // "dom/vcpu" -> <proc>/<pid>/task/<tid>
 	run, wait            map[string]uint64   // "dom/vcpu" -> cumulative ns
 	busy, total          []uint64            // per pCPU, USER_HZ ticks
+	dt                   time.Duration       // what one step emulates
 	log                  bytes.Buffer
 }
 
@@ -77,7 +77,7 @@ func newSynthHost(t *testing.T) *synthHost {
 	h := &synthHost{t: t, cgroupRoot: cg, procRoot: proc, doms: doms,
 		dirs: map[string][]string{}, gone: map[string]bool{}, task: map[string]string{},
 		run: map[string]uint64{}, wait: map[string]uint64{},
-		busy: make([]uint64, 4), total: make([]uint64, 4)}
+		busy: make([]uint64, 4), total: make([]uint64, 4), dt: time.Second}
 	// One throwaway reading finds each vCPU's thread and its counters.
 	probe, err := cgroupstats.New(cg, proc)
 	if err != nil {
@@ -167,7 +167,7 @@ func (h *synthHost) pins() map[string]string {
 	return out
 }
 
-// step emulates one second of load on the current live pins and rewrites
+// step emulates h.dt of load on the current live pins and rewrites
 // the kernel files: each pCPU is shared max-min fairly among the vCPUs
 // pinned to it (as DESIGN.md's host model), a vCPU's run time is what it got
 // and its wait what it wanted more; /proc/stat's busy ticks follow.
@@ -188,17 +188,19 @@ func (h *synthHost) step(demand map[string]float64) {
 		on[c] = append(on[c], k)
 		h.setLastCPU(k, c)
 	}
+	nsPerPct := float64(h.dt.Nanoseconds()) / 100
+	ticks := float64(h.dt / (10 * time.Millisecond))
 	for c := range h.total {
 		got := fairShare(on[c], demand)
 		used := 0.0
 		for _, k := range on[c] {
 			used += got[k]
-			h.run[k] += uint64(got[k] * 1e7) // percent of 1 s, in ns
-			h.wait[k] += uint64((demand[k] - got[k]) * 1e7)
+			h.run[k] += uint64(got[k] * nsPerPct)
+			h.wait[k] += uint64((demand[k] - got[k]) * nsPerPct)
 			h.write(filepath.Join(h.task[k], "schedstat"), fmt.Sprintf("%d %d 100\n", h.run[k], h.wait[k]))
 		}
-		h.busy[c] += uint64(used + 0.5)
-		h.total[c] += 100
+		h.busy[c] += uint64(used/100*ticks + 0.5)
+		h.total[c] += uint64(ticks)
 	}
 	var b strings.Builder
 	var busy, total uint64
@@ -327,14 +329,9 @@ func applied(pins map[string]string, moves []loggedMove) map[string]string {
 	return out
 }
 
-// testOptions are the daemon's defaults with a 1 s interval.
+// testOptions are the daemon's defaults with a 1 s interval and window.
 func testOptions() *daemonOptions {
 	o := defaultDaemonOptions()
-	o.interval = time.Second
+	o.interval, o.window = time.Second, time.Second
 	return o
-}
-
-// quietLog is a logger for tests that do not read the log.
-func quietLog() *logrus.Entry {
-	return newLogger("text", "panic", &bytes.Buffer{})
 }

@@ -82,9 +82,9 @@ func (l *loop) cycle() {
 		}
 	}
 	if last := l.hist.previous(); last != nil {
-		pcpu := pcpuUsage(last, cur)
-		l.metrics.observe(vcpuRates(last, cur), pcpu)
-		l.rec.add(cur.Time, pcpu)
+		pcpu, rates := pcpuUsage(last, cur), vcpuRates(last, cur)
+		l.metrics.observe(rates, pcpu)
+		l.rec.add(cur.Time, pcpu, rates)
 	}
 	if base := l.hist.base(); base != nil {
 		if l.plan(base, cur) > 0 {

@@ -75,6 +75,26 @@ func TestLoop_CrowdedPCPU0_SpreadsInOneCycleThenStaysStill(t *testing.T) {
 	}
 }
 
+func TestLoop_SubSecondInterval_PlansOnlyOnceTheWindowIsFull(t *testing.T) {
+	h := newSynthHost(t)
+	h.dt = 250 * time.Millisecond
+	o := testOptions()
+	o.interval, o.window = 250*time.Millisecond, time.Second
+	l := h.newLoop(o, nil)
+	for i := 1; i <= 4; i++ {
+		h.step(busyOnCPU0())
+		l.cycle()
+		if n := len(loggedMoves(t, &h.log)); n != 0 {
+			t.Fatalf("cycle %d, %v into a 1s window: %d moves, want none yet", i, time.Duration(i-1)*o.interval, n)
+		}
+	}
+	h.step(busyOnCPU0())
+	l.cycle()
+	if diff := cmp.Diff(map[string]int{"0": 1, "1": 1, "2": 1, "3": 1}, busyPerCPU(h.pins(), busyOnCPU0())); diff != "" {
+		t.Errorf("busy vCPUs per pCPU once the window is full (-want +got):\n%s", diff)
+	}
+}
+
 func TestLoop_Restore_PutsOriginalPinsBack(t *testing.T) {
 	h := newSynthHost(t)
 	l := h.newLoop(testOptions(), nil)

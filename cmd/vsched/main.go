@@ -68,7 +68,7 @@ Without a subcommand vsched runs as a daemon until SIGINT or SIGTERM.`,
 	}
 	opts.register(cmd.Flags())
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return fmt.Errorf("%w: %v (see --help)", errUsage, err)
+		return fmt.Errorf("%w: %w (see --help)", errUsage, err)
 	})
 	cmd.AddCommand(newSampleCmd(), newSimulateCmd())
 	cmd.CompletionOptions.DisableDefaultCmd = true

@@ -26,6 +26,7 @@ type usageSeries struct {
 	X      []float64
 	PCPU   [][]float64 // [pCPU][sample] usage in percent of one pCPU
 	Names  []string    // optional legend name per pCPU; default "pCPU <n>"
+	Demand [][]float64 // optional [pCPU][sample] demand (run + wait of its vCPUs), drawn dashed
 	Moves  []plotMark
 }
 
@@ -39,26 +40,29 @@ func writeUsagePlot(path string, s usageSeries) error {
 	p.Y.Label.Text = "usage (% of one pCPU)"
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
+	p.Legend.TextStyle.Font.Size = vg.Points(8)
+	p.Legend.YOffs = -vg.Points(12) // below the move labels
 	p.Y.Min, p.Y.Max = 0, 110
-	for c, ys := range s.PCPU {
-		pts := make(plotter.XYs, min(len(ys), len(s.X)))
-		for i := range pts {
-			pts[i].X, pts[i].Y = s.X[i], ys[i]
-			p.Y.Max = max(p.Y.Max, ys[i]+10)
-		}
-		line, err := plotter.NewLine(pts)
-		if err != nil {
-			return fmt.Errorf("plot pCPU %d: %w", c, err)
-		}
-		line.Color = plotutil.Color(c)
-		line.Dashes = plotutil.Dashes(c / 7)
-		line.Width = vg.Points(1.5)
-		p.Add(line)
-		name := fmt.Sprintf("pCPU %d", c)
+	name := func(c int) string {
 		if c < len(s.Names) {
-			name = s.Names[c]
+			return s.Names[c]
 		}
-		p.Legend.Add(name, line)
+		return fmt.Sprintf("pCPU %d", c)
+	}
+	for c, ys := range s.PCPU {
+		if err := addSeries(p, s.X, ys, c, plotutil.Dashes(c/7), 1.5, name(c)); err != nil {
+			return err
+		}
+	}
+	for c, ys := range s.Demand {
+		dashed := []vg.Length{vg.Points(5), vg.Points(3)}
+		if err := addSeries(p, s.X, ys, c, dashed, 1, name(c)+" demand"); err != nil {
+			return err
+		}
+	}
+	if len(s.Demand) > 0 {
+		p.Y.Label.Text = "% of one pCPU"
+		p.Title.Text += " (solid: usage, dashed: demand)"
 	}
 	if err := addMarks(p, s.Moves); err != nil {
 		return err
@@ -76,6 +80,26 @@ func writeUsagePlot(path string, s usageSeries) error {
 		return err
 	}
 	return f.Close()
+}
+
+// addSeries draws one line of ys over xs in the c-th colour and raises the
+// Y axis to fit it.
+func addSeries(p *plot.Plot, xs, ys []float64, c int, dashes []vg.Length, width float64, name string) error {
+	pts := make(plotter.XYs, min(len(ys), len(xs)))
+	for i := range pts {
+		pts[i].X, pts[i].Y = xs[i], ys[i]
+		p.Y.Max = max(p.Y.Max, ys[i]+10)
+	}
+	line, err := plotter.NewLine(pts)
+	if err != nil {
+		return fmt.Errorf("plot %s: %w", name, err)
+	}
+	line.Color = plotutil.Color(c)
+	line.Dashes = dashes
+	line.Width = vg.Points(width)
+	p.Add(line)
+	p.Legend.Add(name, line)
+	return nil
 }
 
 // addMarks draws one vertical line per distinct X among the moves.
@@ -105,7 +129,8 @@ func addMarks(p *plot.Plot, moves []plotMark) error {
 		if n := len(byX[x]); n > 1 {
 			label = fmt.Sprintf("%d moves", n)
 		}
-		labels.XYs = append(labels.XYs, plotter.XY{X: x, Y: p.Y.Max - 4})
+		// Stagger neighbouring labels so they do not overprint.
+		labels.XYs = append(labels.XYs, plotter.XY{X: x, Y: p.Y.Max - 4 - float64(i%3)*p.Y.Max/25})
 		labels.Labels = append(labels.Labels, label)
 	}
 	if len(xs) == 0 {

@@ -13,29 +13,30 @@ import (
 	"github.com/vsched/vsched/balancer"
 )
 
-func TestRecorder_LateCPUPaddedMissingCPUZero(t *testing.T) {
+func TestRecorderSeries_LateCPUAndMissingCPUReadZero(t *testing.T) {
 	r := newRecorder()
-	t0 := time.Unix(1_800_000_000, 0)
-	r.add(t0, []cpuUsage{{0, 100}, {1, 0}})
-	r.add(t0.Add(time.Second), []cpuUsage{{0, 50}, {1, 50}, {5, 10}})
-	r.add(t0.Add(2*time.Second), []cpuUsage{{0, 40}, {5, 20}})
-	want := map[int][]float64{0: {100, 50, 40}, 1: {0, 50, 0}, 5: {0, 10, 20}}
-	if diff := cmp.Diff(want, r.usage); diff != "" {
+	r.add(t0, []cpuUsage{{0, 100}, {1, 0}}, nil)
+	r.add(t0.Add(time.Second), []cpuUsage{{0, 50}, {1, 50}, {5, 10}}, nil)
+	r.add(t0.Add(2*time.Second), []cpuUsage{{0, 40}, {5, 20}}, nil)
+	s := r.series()
+	if diff := cmp.Diff([][]float64{{100, 50, 40}, {0, 50, 0}, {0, 10, 20}}, s.PCPU); diff != "" {
 		t.Errorf("usage series (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]float64{0, 1, 2}, r.x); diff != "" {
+	if diff := cmp.Diff([]float64{0, 1, 2}, s.X); diff != "" {
 		t.Errorf("x (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"pCPU 0", "pCPU 1", "pCPU 5"}, s.Names); diff != "" {
+		t.Errorf("names carry the real CPU numbers (-want +got):\n%s", diff)
 	}
 }
 
 func TestRecorderWrite_SVGHasOneSeriesPerPCPUAndTheMoves(t *testing.T) {
 	r := newRecorder()
-	t0 := time.Unix(1_800_000_000, 0)
-	r.add(t0, []cpuUsage{{0, 100}, {1, 0}, {2, 0}})
+	r.add(t0, []cpuUsage{{0, 100}, {1, 0}, {2, 0}}, nil)
 	r.mark(t0.Add(time.Second), balancer.Move{Domain: "vm1", VCPU: 0, From: 0, To: 1})
 	r.mark(t0.Add(time.Second), balancer.Move{Domain: "vm2", VCPU: 1, From: 0, To: 2})
-	r.add(t0.Add(time.Second), []cpuUsage{{0, 100}, {1, 0}, {2, 0}, {3, 0}})
-	r.add(t0.Add(2*time.Second), []cpuUsage{{0, 34}, {1, 33}, {2, 33}, {3, 0}})
+	r.add(t0.Add(time.Second), []cpuUsage{{0, 100}, {1, 0}, {2, 0}, {3, 0}}, nil)
+	r.add(t0.Add(2*time.Second), []cpuUsage{{0, 34}, {1, 33}, {2, 33}, {3, 0}}, nil)
 	path := filepath.Join(t.TempDir(), "run.svg")
 	if err := r.write(path); err != nil {
 		t.Fatal(err)
@@ -62,7 +63,7 @@ func TestRecorderWrite_SVGHasOneSeriesPerPCPUAndTheMoves(t *testing.T) {
 
 func TestRecorderWrite_UnwritablePathFails(t *testing.T) {
 	r := newRecorder()
-	r.add(time.Unix(1, 0), []cpuUsage{{0, 1}})
+	r.add(t0, []cpuUsage{{0, 1}}, nil)
 	if err := r.write(filepath.Join(t.TempDir(), "missing", "dir", "x.svg")); err == nil {
 		t.Fatal("want an error for a path in a missing directory")
 	}

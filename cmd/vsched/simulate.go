@@ -104,11 +104,14 @@ func loadScenarioFile(path string) (*balancer.Scenario, error) {
 // marked at the iteration it takes effect in.
 func simSeries(res *balancer.Result) usageSeries {
 	s := usageSeries{Title: fmt.Sprintf("%s: policy %s, threshold %g", res.Scenario, res.Policy, res.Threshold),
-		XLabel: "iteration", PCPU: make([][]float64, res.PCPUs)}
+		XLabel: "iteration", PCPU: make([][]float64, res.PCPUs), Demand: make([][]float64, res.PCPUs)}
 	for _, it := range res.Iterations {
 		s.X = append(s.X, float64(it.I))
 		for c, u := range it.PCPUUsage {
 			s.PCPU[c] = append(s.PCPU[c], u)
+		}
+		for c, d := range it.PCPUDemand {
+			s.Demand[c] = append(s.Demand[c], d)
 		}
 		for _, mv := range it.Moves {
 			s.Moves = append(s.Moves, plotMark{X: float64(it.I + 1), Label: fmt.Sprintf("%s/%d %d>%d", mv.VM, mv.VCPU, mv.From, mv.To)})

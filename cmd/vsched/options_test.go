@@ -1,0 +1,183 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/utils/cpuset"
+
+	"github.com/vsched/vsched/balancer"
+)
+
+// writeProcStat writes a proc root holding only a stat file with one line
+// per given online CPU, and returns the root.
+func writeProcStat(t *testing.T, online ...int) string {
+	t.Helper()
+	root := t.TempDir()
+	var b strings.Builder
+	b.WriteString("cpu  400 0 400 4000 0 0 0 0 0 0\n")
+	for _, c := range online {
+		fmt.Fprintf(&b, "cpu%d 100 0 100 1000 0 0 0 0 0 0\n", c)
+	}
+	b.WriteString("intr 0\nctxt 868808\nbtime 1795633144\nprocesses 11568\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n")
+	if err := os.WriteFile(filepath.Join(root, "stat"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// writeFile writes content to a new file in a temporary directory.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestValidate(t *testing.T) {
+	roots := t.TempDir()
+	file := writeFile(t, "plain", "")
+	tests := []struct {
+		name     string
+		change   func(o *daemonOptions)
+		wantFlag string // "" for valid options
+		wrapped  error  // also wrapped, beyond errUsage
+	}{
+		{"Defaults_Valid", func(*daemonOptions) {}, "", nil},
+		{"SubSecondInterval_Valid", func(o *daemonOptions) { o.interval = 250 * time.Millisecond }, "", nil},
+		{"ClassicThreshold100JSONDebugCPUs_Valid", func(o *daemonOptions) {
+			o.policy, o.threshold, o.logFormat, o.logLevel, o.cpus = "classic", 100, "json", "debug", "0-3,7"
+		}, "", nil},
+		{"IntervalBelow10ms_Refused", func(o *daemonOptions) { o.interval = 5 * time.Millisecond }, "--interval", nil},
+		{"NegativeInterval_Refused", func(o *daemonOptions) { o.interval = -time.Second }, "--interval", nil},
+		{"ZeroThreshold_Refused", func(o *daemonOptions) { o.threshold = 0 }, "--threshold", nil},
+		{"ThresholdAbove100_Refused", func(o *daemonOptions) { o.threshold = 100.5 }, "--threshold", nil},
+		{"NaNThreshold_Refused", func(o *daemonOptions) { o.threshold = nan() }, "--threshold", nil},
+		{"UnknownPolicy_Refused", func(o *daemonOptions) { o.policy = "fair" }, "--policy", balancer.ErrUnknownPolicy},
+		{"UnknownLogFormat_Refused", func(o *daemonOptions) { o.logFormat = "yaml" }, "--log-format", nil},
+		{"UnknownLogLevel_Refused", func(o *daemonOptions) { o.logLevel = "loud" }, "--log-level", nil},
+		{"ReversedCPURange_Refused", func(o *daemonOptions) { o.cpus = "3-1" }, "--cpus", nil},
+		{"GarbageCPUList_Refused", func(o *daemonOptions) { o.cpus = "two" }, "--cpus", nil},
+		{"MissingCgroupRoot_Refused", func(o *daemonOptions) { o.cgroupRoot = filepath.Join(roots, "nope") }, "--cgroup-root", fs.ErrNotExist},
+		{"ProcRootIsAFile_Refused", func(o *daemonOptions) { o.procRoot = file }, "--proc-root", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := defaultDaemonOptions()
+			o.cgroupRoot, o.procRoot = roots, roots
+			tc.change(o)
+			err := o.validate()
+			if tc.wantFlag == "" {
+				if err != nil {
+					t.Fatalf("validate: %v, want nil", err)
+				}
+				return
+			}
+			if !errors.Is(err, errUsage) {
+				t.Fatalf("validate: %v, want an error wrapping errUsage", err)
+			}
+			if tc.wrapped != nil && !errors.Is(err, tc.wrapped) {
+				t.Errorf("validate: %v, want it to wrap %v", err, tc.wrapped)
+			}
+			if !strings.Contains(err.Error(), tc.wantFlag) {
+				t.Errorf("validate: %q does not name %s", err, tc.wantFlag)
+			}
+		})
+	}
+}
+
+func nan() float64 {
+	zero := 0.0
+	return zero / zero
+}
+
+func TestParseCPUList(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    []int
+		wantErr bool
+	}{
+		{"RangesAndSingles", "2-7,12", []int{2, 3, 4, 5, 6, 7, 12}, false},
+		{"KernelFileWithNewline", " 0-3\n", []int{0, 1, 2, 3}, false},
+		{"Empty_NoCPUs", "\n", nil, false},
+		{"Reversed_Error", "3-1", nil, true},
+		{"Garbage_Error", "x", nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseCPUList(tc.in)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("parseCPUList(%q) error %v, want error %v", tc.in, err, tc.wantErr)
+			}
+			if diff := cmp.Diff(cpuset.New(tc.want...), got, cpusetEqual); diff != "" {
+				t.Errorf("parseCPUList(%q) (-want +got):\n%s", tc.in, diff)
+			}
+		})
+	}
+}
+
+func TestExcluded(t *testing.T) {
+	o := defaultDaemonOptions()
+	o.exclude = []string{"db1", "db2"}
+	for name, want := range map[string]bool{"db1": true, "db2": true, "db": false, "web1": false} {
+		if got := o.excluded(name); got != want {
+			t.Errorf("excluded(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestBalanceCPUs(t *testing.T) {
+	proc := writeProcStat(t, 0, 1, 2, 3)
+	none := filepath.Join(t.TempDir(), "isolated") // no such file
+	tests := []struct {
+		name     string
+		list     string
+		procRoot string
+		isolated string // file contents; "" means no file
+		want     []int
+		wantErr  string
+	}{
+		{"Default_AllOnline", "", proc, "", []int{0, 1, 2, 3}, ""},
+		{"Default_EmptyIsolatedFile_AllOnline", "", proc, "\n", []int{0, 1, 2, 3}, ""},
+		{"Default_IsolatedRemoved", "", proc, "1,3\n", []int{0, 2}, ""},
+		{"Default_HoleInOnline_Skipped", "", writeProcStat(t, 0, 2, 3), "", []int{0, 2, 3}, ""},
+		{"Default_GarbageIsolatedFile_Ignored", "", proc, "junk\n", []int{0, 1, 2, 3}, ""},
+		{"Default_AllIsolated_Error", "", proc, "0-3\n", nil, "no online, non-isolated CPUs"},
+		{"List_SubsetOfOnline", "2-3", proc, "", []int{2, 3}, ""},
+		{"List_IsolatedCPUsKeptWhenAskedFor", "1-2", proc, "1\n", []int{1, 2}, ""},
+		{"List_OfflineCPUs_ErrorNamesThem", "2-5", proc, "", nil, "CPUs 4-5 are not online"},
+		{"List_Garbage_Error", "x", proc, "", nil, "--cpus"},
+		{"NoProcStat_Error", "", t.TempDir(), "", nil, "stat"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			iso := none
+			if tc.isolated != "" {
+				iso = writeFile(t, "isolated", tc.isolated)
+			}
+			got, err := balanceCPUs(tc.list, tc.procRoot, iso)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("balanceCPUs: error %v, want one mentioning %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("balanceCPUs: %v", err)
+			}
+			if diff := cmp.Diff(cpuset.New(tc.want...), got, cpusetEqual); diff != "" {
+				t.Errorf("balanceCPUs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
