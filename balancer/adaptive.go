@@ -84,7 +84,7 @@ func repack(s *state, t int64) *state {
 		if x.load != y.load {
 			return x.load > y.load
 		}
-		return x.less(y)
+		return s.h.less(x, y)
 	})
 	limit := (total+int64(len(load))-1)/int64(len(load)) + t/2
 	var pool []int32

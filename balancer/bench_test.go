@@ -64,3 +64,16 @@ func BenchmarkSimulate64PCPUs300VMs40Iterations(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPlan10kVCPUs256PCPUsReference plans the same host with the
+// reference search (reference_search_test.go), for comparison in one run.
+func BenchmarkPlan10kVCPUs256PCPUsReference(b *testing.B) {
+	cpus := cpusN(256)
+	prev, cur := samples(cpus, randomTopology(rand.New(rand.NewPCG(1, 2)), 10000, 256))
+	cfg := Config{Threshold: DefaultThreshold, CPUs: cpus}
+	var n int
+	for b.Loop() {
+		n = len(referencePlan(prev, cur, testInterval, cfg).Moves)
+	}
+	b.ReportMetric(float64(n), "moves")
+}

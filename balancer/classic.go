@@ -47,21 +47,19 @@ func (classic) Plan(prev, cur Snapshot, interval time.Duration, cfg Config) Plan
 				continue
 			}
 			if mover < 0 || v.load > h.vcpus[mover].load ||
-				v.load == h.vcpus[mover].load && v.less(&h.vcpus[mover]) {
+				v.load == h.vcpus[mover].load && h.less(v, &h.vcpus[mover]) {
 				mover = i
 			}
 		}
 	}
 	if mover >= 0 {
 		v := &h.vcpus[mover]
-		plan.Moves = append(plan.Moves, Move{Domain: v.domain, VCPU: v.index,
-			From: h.from(v), To: h.cpus[freest], Reason: ReasonBusiestToFreest})
+		plan.Moves = append(plan.Moves, h.move(v, h.cpus[freest], ReasonBusiestToFreest))
 	}
 	var inPlace []Move
 	for i := range h.vcpus {
 		if v := &h.vcpus[i]; i != mover && !v.pinned {
-			inPlace = append(inPlace, Move{Domain: v.domain, VCPU: v.index,
-				From: Unpinned, To: h.cpus[v.home], Reason: ReasonPinInPlace})
+			inPlace = append(inPlace, h.move(v, h.cpus[v.home], ReasonPinInPlace))
 		}
 	}
 	sort.Slice(inPlace, func(i, j int) bool {
@@ -72,12 +70,4 @@ func (classic) Plan(prev, cur Snapshot, interval time.Duration, cfg Config) Plan
 	})
 	plan.Moves = append(plan.Moves, inPlace...)
 	return plan
-}
-
-// from is the Move.From of v: its pinned CPU, or Unpinned.
-func (h *host) from(v *hv) int {
-	if !v.pinned {
-		return Unpinned
-	}
-	return h.cpus[v.home]
 }

@@ -38,6 +38,20 @@ func diffTopology(r *rand.Rand, n, m int) (prev, cur Snapshot) {
 			vs[i].dom = fmt.Sprintf("vm%03d", r.IntN(400))
 		}
 	}
+	switch r.IntN(8) {
+	case 0: // tiny loads: one digit of the radix sort
+		for i := range vs {
+			vs[i].usage, vs[i].wait = float64(r.IntN(2000))/1000, 0
+		}
+	case 1: // huge waits: three digits
+		for i := range vs {
+			vs[i].wait = float64(r.IntN(10000))
+		}
+	case 2: // all equal
+		for i := range vs {
+			vs[i].usage, vs[i].wait = 50, 0
+		}
+	}
 	prev, cur = samples(cpusN(m), vs)
 	if r.IntN(4) == 0 { // some vCPUs are new: absent from prev
 		keep := prev.VCPUs[:0]

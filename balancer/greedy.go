@@ -32,13 +32,13 @@ func (s *state) keyLess(v, w, v2, w2 int32) bool {
 	case v < 0:
 		return false
 	case v != v2:
-		return s.h.vcpus[v].less(&s.h.vcpus[v2])
+		return s.h.less(&s.h.vcpus[v], &s.h.vcpus[v2])
 	case w == w2:
 		return false
 	case w < 0 || w2 < 0:
 		return w < 0
 	}
-	return s.h.vcpus[w].less(&s.h.vcpus[w2])
+	return s.h.less(&s.h.vcpus[w], &s.h.vcpus[w2])
 }
 
 // greedy applies, one at a time, the best step that does not raise the
@@ -48,10 +48,9 @@ func (s *state) keyLess(v, w, v2, w2 int32) bool {
 // running greedy on its own result changes nothing.
 func greedy(s *state, t int64) {
 	type undo struct {
-		c     transfer
-		trail int
-		rv    reason
-		rw    reason
+		v, w, a, b int32
+		trail      int32
+		rv, rw     reason
 	}
 	var log []undo
 	best, bestAt := s.spread(), 0
@@ -66,7 +65,7 @@ func greedy(s *state, t int64) {
 		if !ok {
 			break
 		}
-		u := undo{c: c, trail: len(s.trail), rv: s.reason[c.v]}
+		u := undo{v: c.v, w: c.w, a: c.a, b: c.b, trail: int32(len(s.trail)), rv: s.reason[c.v]}
 		if c.w < 0 {
 			s.move(c.v, c.b, lowersSpread)
 		} else {
@@ -81,12 +80,10 @@ func greedy(s *state, t int64) {
 	}
 	for i := len(log) - 1; i >= bestAt; i-- {
 		u := log[i]
-		s.move(u.c.v, u.c.a, u.rv)
-		if u.c.w >= 0 {
-			s.move(u.c.w, u.c.b, u.rw)
-			s.reason[u.c.w] = u.rw
+		s.move(u.v, u.a, u.rv)
+		if u.w >= 0 {
+			s.move(u.w, u.b, u.rw)
 		}
-		s.reason[u.c.v] = u.rv
 		s.trail = s.trail[:u.trail]
 	}
 }
@@ -116,18 +113,18 @@ func (s *state) bestStep(swaps, pairs bool) (transfer, bool) {
 		if lbS > cur || found && (lbS > best.spread || lbS == best.spread && lbQ > best.sq) {
 			return false
 		}
+		// The spread and the sum of squares after a transfer of d both grow
+		// with |d - gap/2|, so the closest d wins (ties: first by key).
 		var bv, bw int32
+		var d int64
 		if swaps {
-			bv, bw = s.nearestSwap(a, b, gap)
+			bv, bw, d = s.nearestSwap(a, b, gap)
 		} else {
-			bv, bw = s.nearestMove(a, gap), -1
+			bv, d = s.nearestMove(a, gap)
+			bw = -1
 		}
 		if bv < 0 {
 			return true
-		}
-		d := s.h.vcpus[bv].load
-		if bw >= 0 {
-			d -= s.h.vcpus[bw].load
 		}
 		na, nb := s.load[a]-d, s.load[b]+d
 		c := transfer{v: bv, w: bw, a: a, b: b,

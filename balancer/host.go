@@ -12,22 +12,34 @@ const (
 	fullCPU         = 100 * unitsPerPercent
 )
 
-// hv is one managed vCPU inside a host view.
+// hv is one managed vCPU inside a host view. It holds no pointer (its
+// name stays in the snapshot), so that a large host is cheap to build and
+// costs the garbage collector nothing to scan.
 type hv struct {
-	domain string
-	index  int
-	pinned bool  // pinned to a single pCPU of the balanced set
-	home   int32 // dense pCPU at the start: its pin, or where it ran
 	load   int64 // usage or demand, in units
+	src    int32 // its place in the current snapshot
+	home   int32 // dense pCPU at the start: its pin, or where it ran
+	pinned bool  // pinned to a single pCPU of the balanced set
 	known  bool  // present in prev, so load was measured
 }
 
 // less orders vCPUs by (domain, index): the package's stable tie-break.
-func (v *hv) less(w *hv) bool {
-	if v.domain != w.domain {
-		return v.domain < w.domain
+func (h *host) less(v, w *hv) bool {
+	x, y := &h.src[v.src], &h.src[w.src]
+	if x.Domain != y.Domain {
+		return x.Domain < y.Domain
 	}
-	return v.index < w.index
+	return x.Index < y.Index
+}
+
+// move returns the Move that pins v to pCPU to (a CPU id).
+func (h *host) move(v *hv, to int, reason string) Move {
+	x := &h.src[v.src]
+	from := Unpinned
+	if v.pinned {
+		from = h.cpus[v.home]
+	}
+	return Move{Domain: x.Domain, VCPU: x.Index, From: from, To: to, Reason: reason}
 }
 
 // host is what a policy sees: the balanced pCPUs (dense indices, in
@@ -35,6 +47,7 @@ func (v *hv) less(w *hv) bool {
 type host struct {
 	cpus  []int // dense index -> CPU id
 	vcpus []hv
+	src   []VCPU // the current snapshot's vCPUs, which hv.src indexes
 }
 
 type vkey struct {
@@ -47,7 +60,7 @@ type vkey struct {
 // set. A vCPU absent from prev (or whose counters went backwards) is new:
 // it keeps its place, with load 0, and is never moved.
 func newHost(prev, cur Snapshot, interval time.Duration, cfg Config, demand bool) *host {
-	h := &host{cpus: cfg.CPUs.List()}
+	h := &host{cpus: cfg.CPUs.List(), src: cur.VCPUs}
 	if len(h.cpus) == 0 || interval <= 0 {
 		return h
 	}
@@ -83,7 +96,7 @@ func newHost(prev, cur Snapshot, interval time.Duration, cfg Config, demand bool
 		if home < 0 {
 			continue
 		}
-		x := hv{domain: v.Domain, index: v.Index, pinned: pinned, home: home}
+		x := hv{src: int32(i), pinned: pinned, home: home}
 		var p *VCPU
 		if i < len(prev.VCPUs) && prev.VCPUs[i].Index == v.Index && prev.VCPUs[i].Domain == v.Domain {
 			p = &prev.VCPUs[i]

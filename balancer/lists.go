@@ -1,24 +1,58 @@
 package balancer
 
-// Each pCPU's movable vCPUs are kept sorted by (load, domain, index), so
-// that the step search finds the load closest to a target by binary search
-// and the first vCPU by key among equal loads is the first of their run.
+import (
+	"math/bits"
+	"slices"
+)
 
-// vless orders vCPUs by load, then by (domain, index).
-func (s *state) vless(v, w int32) bool {
-	x, y := &s.h.vcpus[v], &s.h.vcpus[w]
+// Each pCPU's movable vCPUs are kept sorted by (load, domain, index), each
+// with its load alongside, so that the step search finds the load closest
+// to a target by binary search over contiguous memory, and the first vCPU
+// of a run of equal loads is the first by key.
+
+// item is one movable vCPU in a pCPU's list, with what ordering it needs
+// at hand.
+type item struct {
+	load int64
+	v    int32 // in host.vcpus
+	src  int32 // in host.src
+}
+
+// itemOf returns v's item.
+func (s *state) itemOf(v int32) item {
+	x := &s.h.vcpus[v]
+	return item{x.load, v, x.src}
+}
+
+// iless orders items by load, then by their vCPU's (domain, index).
+func (s *state) iless(x, y item) bool {
 	if x.load != y.load {
 		return x.load < y.load
 	}
-	return x.less(y)
+	a, b := &s.h.src[x.src], &s.h.src[y.src]
+	if a.Domain != b.Domain {
+		return a.Domain < b.Domain
+	}
+	return a.Index < b.Index
 }
 
-// atLeast returns the first index in l whose vCPU's load is at least x.
-func (s *state) atLeast(l []int32, x int64) int {
+// icmp is iless as a three-way comparison.
+func (s *state) icmp(x, y item) int {
+	switch {
+	case s.iless(x, y):
+		return -1
+	case s.iless(y, x):
+		return 1
+	}
+	return 0
+}
+
+// atLeast returns the first index in l whose load is at least x.
+func atLeast(l []item, x int64) int {
 	i, j := 0, len(l)
 	for i < j {
 		k := int(uint(i+j) >> 1)
-		if s.h.vcpus[l[k]].load < x {
+		if l[k].load < x {
 			i = k + 1
 		} else {
 			j = k
@@ -27,67 +61,25 @@ func (s *state) atLeast(l []int32, x int64) int {
 	return i
 }
 
-// place returns the index in l at which v sorts.
-func (s *state) place(l []int32, v int32) int {
+// place returns the index in l at which x sorts.
+func (s *state) place(l []item, x item) int {
 	i, j := 0, len(l)
 	for i < j {
 		k := int(uint(i+j) >> 1)
-		if s.vless(l[k], v) {
+		if s.iless(l[k], x) {
 			i = k + 1
 		} else {
 			j = k
 		}
 	}
 	return i
-}
-
-// lists builds the per-pCPU sorted lists of movable vCPUs; a balanced host
-// never needs them.
-func (s *state) lists() {
-	if s.count == nil {
-		return
-	}
-	s.carve(s.count)
-	s.count = nil
-	for i := range s.h.vcpus {
-		if v := &s.h.vcpus[i]; s.movable(int32(i)) {
-			s.on[v.home] = append(s.on[v.home], int32(i))
-		}
-	}
-	for _, l := range s.on {
-		s.sortList(l)
-	}
-}
-
-// sortList sorts l by vless: an insertion sort, since the lists are short
-// and often nearly sorted.
-func (s *state) sortList(l []int32) {
-	for i := 1; i < len(l); i++ {
-		v := l[i]
-		k := s.place(l[:i], v)
-		copy(l[k+1:i+1], l[k:i])
-		l[k] = v
-	}
-}
-
-// carve gives each pCPU an empty list with room for count[c] vCPUs, all
-// in one allocation (appending past that room reallocates).
-func (s *state) carve(count []int) {
-	total := 0
-	for _, n := range count {
-		total += n
-	}
-	buf := make([]int32, total)
-	for c, n := range count {
-		s.on[c], buf = buf[:0:n], buf[n:]
-	}
 }
 
 // take removes v from pCPU c's list.
 func (s *state) take(c, v int32) {
 	l := s.on[c]
-	k := s.place(l, v)
-	for l[k] != v { // only if two vCPUs share a key
+	k := atLeast(l, s.h.vcpus[v].load)
+	for l[k].v != v { // along the run of equal loads
 		k++
 	}
 	s.on[c] = append(l[:k], l[k+1:]...)
@@ -95,10 +87,98 @@ func (s *state) take(c, v int32) {
 
 // put inserts v into pCPU c's list.
 func (s *state) put(c, v int32) {
+	x := s.itemOf(v)
 	l := s.on[c]
-	k := s.place(l, v)
-	l = append(l, 0)
+	k := s.place(l, x)
+	l = append(l, item{})
 	copy(l[k+1:], l[k:])
-	l[k] = v
+	l[k] = x
 	s.on[c] = l
+}
+
+// carve gives each pCPU an empty list with room for count[c] vCPUs, all
+// in one allocation (appending past that room reallocates).
+func (s *state) carve(count []int) []item {
+	total := 0
+	for _, n := range count {
+		total += n
+	}
+	buf := make([]item, total)
+	all := buf
+	for c, n := range count {
+		s.on[c], buf = buf[:0:n], buf[n:]
+	}
+	return all
+}
+
+// radixBits is the width of one digit of lists' radix sort.
+const radixBits = 11
+
+// lists builds, in a state that never moved, the per-pCPU sorted lists of
+// movable vCPUs, with room for count[c] in pCPU c's. A stable LSD radix
+// sort on load, then a stable pass by pCPU, leaves each list sorted by load
+// with ties in vCPU order; runs of equal loads are then sorted by key.
+func (s *state) lists(room []int) {
+	all := s.carve(room)
+	n, maxLoad := 0, int64(0)
+	for i := range s.h.vcpus {
+		if s.movable(int32(i)) {
+			n++
+			maxLoad = max(maxLoad, s.h.vcpus[i].load)
+		}
+	}
+	// Start in the buffer that leaves the sorted items outside all.
+	xs, tmp := make([]item, n), all[:n]
+	if passes := (bits.Len64(uint64(maxLoad)) + radixBits - 1) / radixBits; passes%2 == 1 {
+		xs, tmp = tmp, xs
+	}
+	xs = xs[:0]
+	for i := range s.h.vcpus {
+		if s.movable(int32(i)) {
+			xs = append(xs, s.itemOf(int32(i)))
+		}
+	}
+	var count [1 << radixBits]int
+	for shift := 0; shift < bits.Len64(uint64(maxLoad)); shift += radixBits {
+		clear(count[:])
+		for _, x := range xs {
+			count[x.load>>shift&(1<<radixBits-1)]++
+		}
+		at := 0
+		for d, n := range count {
+			count[d], at = at, at+n
+		}
+		for _, x := range xs {
+			d := x.load >> shift & (1<<radixBits - 1)
+			tmp[count[d]] = x
+			count[d]++
+		}
+		xs, tmp = tmp, xs
+	}
+	for _, x := range xs {
+		c := s.h.vcpus[x.v].home
+		s.on[c] = append(s.on[c], x)
+	}
+	for _, l := range s.on {
+		s.sortTies(l)
+	}
+}
+
+// sortTies sorts each run of equal loads in l by key.
+func (s *state) sortTies(l []item) {
+	for i := 0; i < len(l); {
+		j := i + 1
+		for j < len(l) && l[j].load == l[i].load {
+			j++
+		}
+		if j-i > 12 {
+			slices.SortFunc(l[i:j], s.icmp)
+		}
+		for k := i + 1; k < j && j-i <= 12; k++ { // short runs
+			for m := k; m > i && s.iless(l[m], l[m-1]); m-- {
+				l[m], l[m-1] = l[m-1], l[m]
+			}
+		}
+		i = j
+	}
 }

@@ -1,10 +1,10 @@
 package balancer
 
-// This file and reference_search_test.go keep the adaptive search as it was
-// before the indexed step search (greedy_index.go): a plain scan of every
-// vCPU (and every pair, for swaps) of each candidate source. It is the
-// oracle of TestAdaptiveMatchesReference and is never built into the
-// package.
+// This file, reference_search_test.go and reference_settle_test.go keep
+// adaptive's search as it was before the indexed step search (lists.go,
+// search.go): unsorted per-pCPU lists and a scan of every vCPU (and every
+// pair, for swaps) of each candidate source. It is the oracle of
+// TestAdaptiveMatchesReference and is never built into the package.
 
 import "sort"
 
@@ -152,7 +152,6 @@ func (s *refState) spread() int64 {
 	return s.load[s.order[len(s.order)-1]] - s.load[s.order[0]]
 }
 
-
 // plan lists, in the order they first moved, the vCPUs whose pCPU differs
 // from where they started.
 func (s *refState) plan() Plan {
@@ -164,8 +163,7 @@ func (s *refState) plan() Plan {
 			continue
 		}
 		seen[v] = true
-		p.Moves = append(p.Moves, Move{Domain: x.domain, VCPU: x.index, From: s.h.from(x),
-			To: s.h.cpus[s.at[v]], Reason: s.reason[v]})
+		p.Moves = append(p.Moves, s.h.move(x, s.h.cpus[s.at[v]], s.reason[v]))
 	}
 	return p
 }

@@ -6,19 +6,19 @@ import "sort"
 // per-pCPU load and the moves that led to it.
 type state struct {
 	h      *host
-	at     []int32   // per vCPU: dense pCPU
-	load   []int64   // per dense pCPU
-	on     [][]int32 // per dense pCPU: its movable vCPUs (measured, load > 0)
-	count  []int     // per dense pCPU: movable vCPUs, until lists are built
-	order  []int32   // pCPUs by (load, index), freest first
-	pos    []int32   // per dense pCPU: its place in order
-	reason []reason  // per vCPU: why it last moved
-	trail  []int32   // vCPUs in the order they moved
+	at     []int32  // per vCPU: dense pCPU
+	load   []int64  // per dense pCPU
+	on     [][]item // per dense pCPU: its movable vCPUs (measured, load > 0)
+	count  []int    // per dense pCPU: movable vCPUs, while on is unbuilt
+	order  []int32  // pCPUs by (load, index), freest first
+	pos    []int32  // per dense pCPU: its place in order
+	reason []reason // per vCPU: why it last moved
+	trail  []int32  // vCPUs in the order they moved
 }
 
 func newState(h *host) *state {
 	s := &state{h: h, at: make([]int32, len(h.vcpus)), load: make([]int64, len(h.cpus)),
-		on: make([][]int32, len(h.cpus)), reason: make([]reason, len(h.vcpus))}
+		on: make([][]item, len(h.cpus)), reason: make([]reason, len(h.vcpus))}
 	count := make([]int, len(h.cpus))
 	for i := range h.vcpus {
 		v := &h.vcpus[i]
@@ -45,21 +45,37 @@ func (s *state) before(c, d int32) bool {
 	return s.load[c] < s.load[d] || s.load[c] == s.load[d] && c < d
 }
 
-// reorder restores c's place in order after its load changed.
+// reorder restores c's place in order after its load changed. It searches
+// exactly as sort.Search does (move changes two loads before reordering
+// either, and plans must not depend on how this search is written).
 func (s *state) reorder(c int32) {
 	k := int(s.pos[c])
 	n := len(s.order)
 	switch {
 	case k > 0 && s.before(c, s.order[k-1]):
-		j := sort.Search(k, func(i int) bool { return s.before(c, s.order[i]) })
-		copy(s.order[j+1:k+1], s.order[j:k])
-		s.order[j] = c
-		s.renumber(j, k+1)
+		i, j := 0, k // the first i with before(c, order[i])
+		for i < j {
+			if h := int(uint(i+j) >> 1); !s.before(c, s.order[h]) {
+				i = h + 1
+			} else {
+				j = h
+			}
+		}
+		copy(s.order[i+1:k+1], s.order[i:k])
+		s.order[i] = c
+		s.renumber(i, k+1)
 	case k < n-1 && s.before(s.order[k+1], c):
-		j := k + 1 + sort.Search(n-k-1, func(i int) bool { return !s.before(s.order[k+1+i], c) })
-		copy(s.order[k:j-1], s.order[k+1:j])
-		s.order[j-1] = c
-		s.renumber(k, j)
+		i, j := k+1, n // the first i > k with !before(order[i], c)
+		for i < j {
+			if h := int(uint(i+j) >> 1); s.before(s.order[h], c) {
+				i = h + 1
+			} else {
+				j = h
+			}
+		}
+		copy(s.order[k:i-1], s.order[k+1:i])
+		s.order[i-1] = c
+		s.renumber(k, i)
 	}
 }
 
@@ -71,15 +87,27 @@ func (s *state) renumber(from, to int) {
 
 func (s *state) movable(v int32) bool { return s.h.vcpus[v].known && s.h.vcpus[v].load > 0 }
 
+// listSlack is the room each list of a clone has to grow before an
+// insertion reallocates it.
+const listSlack = 4
+
+// clone returns a copy of s that can change on its own. A state that never
+// moved keeps no lists (a balanced host needs none); its clone builds them.
 func (s *state) clone() *state {
-	s.lists()
 	c := &state{h: s.h, at: append([]int32(nil), s.at...), load: append([]int64(nil), s.load...),
-		on: make([][]int32, len(s.on)), order: append([]int32(nil), s.order...),
+		on: make([][]item, len(s.on)), order: append([]int32(nil), s.order...),
 		pos: append([]int32(nil), s.pos...), reason: append([]reason(nil), s.reason...),
 		trail: append([]int32(nil), s.trail...)}
 	count := make([]int, len(s.on))
+	if s.count != nil {
+		for i, n := range s.count {
+			count[i] = n + listSlack
+		}
+		c.lists(count)
+		return c
+	}
 	for i, l := range s.on {
-		count[i] = len(l) + 4
+		count[i] = len(l) + listSlack
 	}
 	c.carve(count)
 	for i, l := range s.on {
@@ -140,16 +168,27 @@ func spreadOf(load []int64) int64 {
 // plan lists, in the order they first moved, the vCPUs whose pCPU differs
 // from where they started.
 func (s *state) plan() Plan {
-	var p Plan
 	seen := make([]bool, len(s.at))
+	n := 0
+	for _, v := range s.trail {
+		if !seen[v] && s.at[v] != s.h.vcpus[v].home {
+			seen[v] = true
+			n++
+		}
+	}
+	var p Plan
+	if n == 0 {
+		return p
+	}
+	clear(seen)
+	p.Moves = make([]Move, 0, n)
 	for _, v := range s.trail {
 		x := &s.h.vcpus[v]
 		if seen[v] || s.at[v] == x.home {
 			continue
 		}
 		seen[v] = true
-		p.Moves = append(p.Moves, Move{Domain: x.domain, VCPU: x.index, From: s.h.from(x),
-			To: s.h.cpus[s.at[v]], Reason: s.reason[v].String()})
+		p.Moves = append(p.Moves, s.h.move(x, s.h.cpus[s.at[v]], s.reason[v].String()))
 	}
 	return p
 }
