@@ -43,7 +43,7 @@ func (classic) Plan(prev, cur Snapshot, interval time.Duration, cfg Config) Plan
 	if load[busiest]-load[freest] > thresholdUnits(cfg.Threshold) {
 		for i := range h.vcpus {
 			v := &h.vcpus[i]
-			if v.home != int32(busiest) || !v.known {
+			if v.home != int32(busiest) || !v.known || v.fixed {
 				continue
 			}
 			if mover < 0 || v.load > h.vcpus[mover].load ||
@@ -58,7 +58,7 @@ func (classic) Plan(prev, cur Snapshot, interval time.Duration, cfg Config) Plan
 	}
 	var inPlace []Move
 	for i := range h.vcpus {
-		if v := &h.vcpus[i]; i != mover && !v.pinned {
+		if v := &h.vcpus[i]; i != mover && !v.pinned && !v.fixed {
 			inPlace = append(inPlace, h.move(v, h.cpus[v.home], ReasonPinInPlace))
 		}
 	}

@@ -21,6 +21,7 @@ type hv struct {
 	home   int32 // dense pCPU at the start: its pin, or where it ran
 	pinned bool  // pinned to a single pCPU of the balanced set
 	known  bool  // present in prev, so load was measured
+	fixed  bool  // counted but never moved (VCPU.Fixed)
 }
 
 // less orders vCPUs by (domain, index): the package's stable tie-break.
@@ -96,7 +97,7 @@ func newHost(prev, cur Snapshot, interval time.Duration, cfg Config, demand bool
 		if home < 0 {
 			continue
 		}
-		x := hv{src: int32(i), pinned: pinned, home: home}
+		x := hv{src: int32(i), pinned: pinned, home: home, fixed: v.Fixed}
 		var p *VCPU
 		if i < len(prev.VCPUs) && prev.VCPUs[i].Index == v.Index && prev.VCPUs[i].Domain == v.Domain {
 			p = &prev.VCPUs[i]

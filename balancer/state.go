@@ -85,7 +85,10 @@ func (s *state) renumber(from, to int) {
 	}
 }
 
-func (s *state) movable(v int32) bool { return s.h.vcpus[v].known && s.h.vcpus[v].load > 0 }
+func (s *state) movable(v int32) bool {
+	x := &s.h.vcpus[v]
+	return x.known && x.load > 0 && !x.fixed
+}
 
 // listSlack is the room each list of a clone has to grow before an
 // insertion reallocates it.

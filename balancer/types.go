@@ -51,6 +51,10 @@ type VCPU struct {
 	// Pin is the vCPU's current affinity: a single CPU when pinned, more
 	// when unpinned.
 	Pin cpuset.CPUSet
+	// Fixed marks a vCPU the policy must not move or pin (a domain the
+	// user excluded, or one moved moments ago); its load still counts on
+	// the pCPU it runs on.
+	Fixed bool
 }
 
 // Snapshot is one sample of every vCPU on the host.

@@ -28,13 +28,33 @@ type loop struct {
 	doms     []pinning.Domain
 	cgDoms   []cgroupstats.Domain
 	connDown bool
-	planned  bool // a plan has been made (for --once)
+	planned  bool                  // a plan has been made (for --once)
+	moved    map[vcpuKey]time.Time // when vsched last moved each vCPU
 }
 
 func newLoop(o *daemonOptions, log *logrus.Entry, s sampler, p pinner, pol balancer.Policy, cfg balancer.Config, m *metrics) *loop {
 	return &loop{
 		opts: o, log: log, sampler: s, pinner: p, policy: pol, cfg: cfg, metrics: m,
-		rec: newRecorder(), hist: newHistory(o.window, o.interval),
+		rec: newRecorder(), hist: newHistory(o.window, o.interval), moved: map[vcpuKey]time.Time{},
+	}
+}
+
+// fix marks the vCPUs the policy must leave where they are, while their
+// load still counts: those of --exclude'd domains, and those vsched moved
+// less than --cooldown ago. The cooldown is what keeps a noisy host calm:
+// a vCPU's measured demand moves with its neighbours (a spin-waiting guest
+// asks for more the more it is starved), so without it two near-equal
+// placements can trade places on noise alone.
+func (l *loop) fix(snap balancer.Snapshot, now time.Time) {
+	for k, t := range l.moved {
+		if now.Sub(t) >= l.opts.cooldown {
+			delete(l.moved, k)
+		}
+	}
+	for i := range snap.VCPUs {
+		v := &snap.VCPUs[i]
+		_, recent := l.moved[vcpuKey{v.Domain, v.Index}]
+		v.Fixed = recent || l.opts.excluded(v.Domain)
 	}
 }
 
@@ -55,13 +75,9 @@ func (l *loop) cycle() {
 		l.log.Info("libvirt connection restored")
 		l.connDown = false
 	}
-	l.doms = l.doms[:0]
+	l.doms = doms
 	l.cgDoms = l.cgDoms[:0]
 	for _, d := range doms {
-		if l.opts.excluded(d.Name) {
-			continue
-		}
-		l.doms = append(l.doms, d)
 		l.cgDoms = append(l.cgDoms, cgroupstats.Domain{ID: d.ID, Name: d.Name, UUID: d.UUID, VCPUs: d.VCPUs})
 	}
 	start := time.Now()
@@ -103,6 +119,7 @@ func (l *loop) plan(base, cur *cgroupstats.Sample) int {
 	l.planned = true
 	baseSnap := snapshot(base, nil, cur)
 	curSnap := snapshot(cur, l.doms, nil)
+	l.fix(curSnap, cur.Time)
 	rates := vcpuRates(base, cur)
 	pcpu := pcpuUsage(base, cur)
 
@@ -147,6 +164,7 @@ func (l *loop) apply(plan balancer.Plan, rates map[vcpuKey]vcpuRate, cur *cgroup
 			f.WithError(res.Err).Warn("pin failed")
 		case res.Changed:
 			l.metrics.moves.Inc()
+			l.moved[vcpuKey{res.Pin.Domain, res.Pin.VCPU}] = cur.Time
 			moved++
 		}
 	}

@@ -21,6 +21,7 @@ type daemonOptions struct {
 	procRoot      string
 	interval      time.Duration
 	window        time.Duration
+	cooldown      time.Duration
 	threshold     float64
 	policy        string
 	cpus          string
@@ -40,6 +41,7 @@ func defaultDaemonOptions() *daemonOptions {
 		cgroupRoot: "/sys/fs/cgroup",
 		procRoot:   "/proc",
 		interval:   time.Second,
+		cooldown:   10 * time.Second,
 		threshold:  10,
 		policy:     "adaptive",
 		logFormat:  "text",
@@ -58,10 +60,11 @@ func (o *daemonOptions) registerSource(fs *pflag.FlagSet) {
 func (o *daemonOptions) register(fs *pflag.FlagSet) {
 	o.registerSource(fs)
 	fs.DurationVar(&o.window, "window", 0, "judge balance on CPU time averaged over `DUR`; after pins change, wait a full window before judging again (default: the larger of --interval and 1s)")
+	fs.DurationVar(&o.cooldown, "cooldown", o.cooldown, "leave a vCPU vsched moved where it is for `DUR` (its load still counts); 0 turns this off")
 	fs.Float64Var(&o.threshold, "threshold", o.threshold, "rebalance when the busiest pCPU exceeds the freest by more than `N` percentage points")
 	fs.StringVar(&o.policy, "policy", o.policy, "balancing `POLICY`: adaptive or classic")
 	fs.StringVar(&o.cpus, "cpus", "", "pCPUs to balance over, as a `LIST` like 2-7,12 (default: all online except the kernel's isolated CPUs)")
-	fs.StringSliceVar(&o.exclude, "exclude", nil, "domain `NAME`s to leave alone, comma-separated")
+	fs.StringSliceVar(&o.exclude, "exclude", nil, "domain `NAME`s never to pin, comma-separated (their load still counts)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "plan and log every move, pin nothing")
 	fs.BoolVar(&o.once, "once", false, "run one cycle (two samples one interval apart) and exit")
 	fs.StringVar(&o.logFormat, "log-format", o.logFormat, "log `FORMAT`: text or json")
