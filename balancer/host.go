@@ -58,7 +58,7 @@ type vkey struct {
 
 // newHost keeps the vCPUs cfg lets the policy manage and measures their
 // load over the interval: run time only, or run plus wait when demand is
-// set. A vCPU absent from prev (or whose counters went backwards) is new:
+// set, at most one full pCPU. A vCPU absent from prev (or whose counters went backwards) is new:
 // it keeps its place, with load 0, and is never moved.
 func newHost(prev, cur Snapshot, interval time.Duration, cfg Config, demand bool) *host {
 	h := &host{cpus: cfg.CPUs.List(), src: cur.VCPUs}
@@ -118,7 +118,10 @@ func newHost(prev, cur Snapshot, interval time.Duration, cfg Config, demand bool
 				d += v.WaitNs - p.WaitNs
 			}
 			x.known = true
-			x.load = int64(math.Round(float64(d) * fullCPU / float64(interval.Nanoseconds())))
+			// A thread cannot want more than one pCPU: run plus wait above
+			// the interval is schedstat's lumpy accounting (wait is added
+			// when the thread next runs), not demand.
+			x.load = min(int64(math.Round(float64(d)*fullCPU/float64(interval.Nanoseconds()))), fullCPU)
 		}
 		h.vcpus = append(h.vcpus, x)
 	}

@@ -81,6 +81,18 @@ func (o *daemonOptions) validate() error {
 	if o.interval < 10*time.Millisecond {
 		return fmt.Errorf("%w: --interval %s: must be at least 10ms", errUsage, o.interval)
 	}
+	if o.window == 0 {
+		o.window = max(o.interval, time.Second)
+		if o.once {
+			o.window = o.interval // one cycle is two samples
+		}
+	}
+	if o.cooldown < 0 {
+		return fmt.Errorf("%w: --cooldown %s: must not be negative", errUsage, o.cooldown)
+	}
+	if o.window < o.interval {
+		return fmt.Errorf("%w: --window %s: must be at least --interval (%s)", errUsage, o.window, o.interval)
+	}
 	if !(o.threshold > 0 && o.threshold <= 100) { // also refuses NaN
 		return fmt.Errorf("%w: --threshold %g: must be in (0, 100]", errUsage, o.threshold)
 	}

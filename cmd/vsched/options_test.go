@@ -68,6 +68,8 @@ func TestValidate(t *testing.T) {
 		{"ReversedCPURange_Refused", func(o *daemonOptions) { o.cpus = "3-1" }, "--cpus", nil},
 		{"GarbageCPUList_Refused", func(o *daemonOptions) { o.cpus = "two" }, "--cpus", nil},
 		{"MissingCgroupRoot_Refused", func(o *daemonOptions) { o.cgroupRoot = filepath.Join(roots, "nope") }, "--cgroup-root", fs.ErrNotExist},
+		{"WindowShorterThanInterval_Refused", func(o *daemonOptions) { o.window = o.interval / 2 }, "--window", nil},
+		{"NegativeCooldown_Refused", func(o *daemonOptions) { o.cooldown = -time.Second }, "--cooldown", nil},
 		{"ProcRootIsAFile_Refused", func(o *daemonOptions) { o.procRoot = file }, "--proc-root", nil},
 	}
 	for _, tc := range tests {
@@ -90,6 +92,32 @@ func TestValidate(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tc.wantFlag) {
 				t.Errorf("validate: %q does not name %s", err, tc.wantFlag)
+			}
+		})
+	}
+}
+
+func TestValidate_WindowDefaults(t *testing.T) {
+	tests := []struct {
+		name     string
+		interval time.Duration
+		once     bool
+		want     time.Duration
+	}{
+		{"SubSecondInterval_WindowIsOneSecond", 250 * time.Millisecond, false, time.Second},
+		{"LongInterval_WindowIsTheInterval", 3 * time.Second, false, 3 * time.Second},
+		{"Once_WindowIsOneInterval", 250 * time.Millisecond, true, 250 * time.Millisecond},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := defaultDaemonOptions()
+			o.cgroupRoot, o.procRoot = t.TempDir(), t.TempDir()
+			o.interval, o.once = tc.interval, tc.once
+			if err := o.validate(); err != nil {
+				t.Fatal(err)
+			}
+			if o.window != tc.want {
+				t.Errorf("window = %s, want %s", o.window, tc.want)
 			}
 		})
 	}
