@@ -5,6 +5,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"strings"
@@ -163,14 +164,32 @@ func TestE2E_DryRun_PinsNothing(t *testing.T) {
 
 // `vsched sample`: a burner alone on pCPU0 reads about 100%; two burners
 // sharing pCPU1 about 50% used and 50% waiting each, with the right threads.
+// The test reads each thread's schedstat itself around the same two seconds
+// and holds vsched's figures to that independent reading; the physical
+// bounds are loose enough for a neighbour's load on a shared machine.
 func TestE2E_Sample_ReportsUsageAndWait(t *testing.T) {
 	alone := startGuest(t, "p0", "burn", "0")
 	shared := []*guest{startGuest(t, "p1", "burn", "1"), startGuest(t, "p2", "burn", "1")}
 	time.Sleep(bootSettle)
+	all := append([]*guest{alone}, shared...)
+	type reading struct{ run, wait uint64 }
+	read := func() map[int]reading {
+		m := map[int]reading{}
+		for _, g := range all {
+			r, w, err := schedstat(g.tids[0])
+			if err != nil {
+				t.Fatalf("%s: %v", g.name, err)
+			}
+			m[g.tids[0]] = reading{r, w}
+		}
+		return m
+	}
+	before, t0 := read(), time.Now()
 	out, err := exec.Command(vschedBin, "sample", "--interval", "2s", "--format", "json").Output()
 	if err != nil {
 		t.Fatalf("vsched sample: %v", err)
 	}
+	after, elapsed := read(), time.Since(t0)
 	var rep sampleReport
 	if err := json.Unmarshal(out, &rep); err != nil {
 		t.Fatalf("vsched sample output: %v\n%s", err, out)
@@ -182,18 +201,33 @@ func TestE2E_Sample_ReportsUsageAndWait(t *testing.T) {
 	check := func(g *guest, pcpu int, usageLo, usageHi, waitLo, waitHi float64) {
 		d, ok := byName[g.name]
 		if !ok || len(d.VCPUs) != 1 {
-			t.Errorf("%s: want one vCPU in the sample, got %+v\n%s", g.name, d, out)
+			t.Errorf("%s: want one vCPU in the sample, got %+v", g.name, d)
 			return
 		}
-		v := d.VCPUs[0]
-		if v.TID != g.tids[0] || v.PCPU != pcpu || v.Usage < usageLo || v.Usage > usageHi || v.Wait < waitLo || v.Wait > waitHi {
-			t.Errorf("%s: got tid %d pcpu %d usage %.1f wait %.1f; want tid %d pcpu %d usage %.0f-%.0f wait %.0f-%.0f",
-				g.name, v.TID, v.PCPU, v.Usage, v.Wait, g.tids[0], pcpu, usageLo, usageHi, waitLo, waitHi)
+		v, tid := d.VCPUs[0], g.tids[0]
+		// Independent: the same counters over a window that contains
+		// vsched's, scaled to vsched's interval.
+		scale := 100 / float64(elapsed.Nanoseconds())
+		indUsage := float64(after[tid].run-before[tid].run) * scale
+		indWait := float64(after[tid].wait-before[tid].wait) * scale
+		t.Logf("%s tid %d pcpu %d: vsched usage %.1f wait %.1f; independent %.1f / %.1f over %s",
+			g.name, v.TID, v.PCPU, v.Usage, v.Wait, indUsage, indWait, elapsed.Round(time.Millisecond))
+		switch {
+		case v.TID != tid || v.PCPU != pcpu:
+			t.Errorf("%s: tid %d on pCPU %d, want tid %d on pCPU %d", g.name, v.TID, v.PCPU, tid, pcpu)
+		case v.Usage < usageLo || v.Usage > usageHi || v.Wait < waitLo || v.Wait > waitHi:
+			t.Errorf("%s: usage %.1f wait %.1f, want usage %.0f-%.0f and wait %.0f-%.0f", g.name, v.Usage, v.Wait, usageLo, usageHi, waitLo, waitHi)
+		case v.Usage+v.Wait < 85 || v.Usage+v.Wait > 110:
+			t.Errorf("%s: usage+wait %.1f; a burner is always runnable, want about 100", g.name, v.Usage+v.Wait)
+		case math.Abs(v.Usage-indUsage) > 15 || math.Abs(v.Wait-indWait) > 15:
+			t.Errorf("%s: vsched usage/wait %.1f/%.1f, independent reading %.1f/%.1f: more than 15 points apart", g.name, v.Usage, v.Wait, indUsage, indWait)
 		}
 	}
-	check(alone, 0, 85, 101, 0, 15)
+	// Alone: about 100% on a quiet host; at least half even if a
+	// neighbour's process shares pCPU0. Shared: at most an even split.
+	check(alone, 0, 45, 101, 0, 55)
 	for _, g := range shared {
-		check(g, 1, 35, 65, 35, 65)
+		check(g, 1, 20, 65, 35, 80)
 	}
 	if t.Failed() {
 		t.Logf("sample:\n%s", out)

@@ -42,6 +42,9 @@ func initialPins() map[string]string {
 
 // busyOnCPU0 is the crowded load: the four vCPUs pinned to pCPU0 each want a
 // whole pCPU, guest-002 idles.
+// idleLoad is every vCPU idle: nothing to balance.
+func idleLoad() map[string]float64 { return map[string]float64{} }
+
 func busyOnCPU0() map[string]float64 {
 	return map[string]float64{"guest-000/0": 100, "guest-000/1": 100, "guest-001/0": 100, "guest-001/1": 100}
 }
@@ -332,6 +335,6 @@ func applied(pins map[string]string, moves []loggedMove) map[string]string {
 // testOptions are the daemon's defaults with a 1 s interval and window.
 func testOptions() *daemonOptions {
 	o := defaultDaemonOptions()
-	o.interval, o.window = time.Second, time.Second
+	o.interval, o.window, o.confirm = time.Second, time.Second, 1
 	return o
 }

@@ -30,6 +30,7 @@ type loop struct {
 	connDown bool
 	planned  bool                  // a plan has been made (for --once)
 	moved    map[vcpuKey]time.Time // when vsched last moved each vCPU
+	streak   int                   // consecutive cycles whose plan was not empty
 }
 
 func newLoop(o *daemonOptions, log *logrus.Entry, s sampler, p pinner, pol balancer.Policy, cfg balancer.Config, m *metrics) *loop {
@@ -128,8 +129,13 @@ func (l *loop) plan(base, cur *cgroupstats.Sample) int {
 	l.metrics.planDuration.Observe(time.Since(start).Seconds())
 	l.log.WithFields(logrus.Fields{"pcpu_usage": formatPCPU(pcpu), "window": elapsed.Round(time.Millisecond), "vcpus": len(curSnap.VCPUs), "moves": len(plan.Moves)}).Debug("cycle")
 	if len(plan.Moves) == 0 {
+		l.streak = 0
 		return 0
 	}
+	if l.streak++; l.streak < l.opts.confirm {
+		return 0 // an imbalance must outlast measurement noise
+	}
+	l.streak = 0
 	moved := l.apply(plan, rates, cur)
 	l.log.WithFields(logrus.Fields{"moves": moved, "planned": len(plan.Moves), "pcpu_usage": formatPCPU(pcpu), "dry_run": l.opts.dryRun}).Info("rebalanced")
 	return moved

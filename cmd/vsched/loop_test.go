@@ -402,3 +402,33 @@ func TestLoop_SampleFails_NoPlanUntilTwoGoodSamples(t *testing.T) {
 		t.Errorf("Apply called %d times after two good samples, want once", len(p.applied))
 	}
 }
+
+func TestLoop_Confirm_ActsOnlyAfterNConsecutiveImbalancedCycles(t *testing.T) {
+	h := newSynthHost(t)
+	o := testOptions()
+	o.confirm = 3
+	l := h.newLoop(o, nil)
+	h.step(busyOnCPU0())
+	l.cycle() // first sample
+	// One noisy cycle calls for moves, then a balanced-looking one resets
+	// the streak: nothing may move.
+	h.step(busyOnCPU0())
+	l.cycle()
+	h.step(idleLoad())
+	l.cycle()
+	if n := len(loggedMoves(t, &h.log)); n != 0 {
+		t.Fatalf("an imbalance seen once, then gone: %d moves, want none", n)
+	}
+	for i := 1; i <= 2; i++ {
+		h.step(busyOnCPU0())
+		l.cycle()
+		if n := len(loggedMoves(t, &h.log)); n != 0 {
+			t.Fatalf("imbalance seen %d cycles of 3: %d moves, want none yet", i, n)
+		}
+	}
+	h.step(busyOnCPU0())
+	l.cycle()
+	if diff := cmp.Diff(map[string]int{"0": 1, "1": 1, "2": 1, "3": 1}, busyPerCPU(h.pins(), busyOnCPU0())); diff != "" {
+		t.Errorf("busy vCPUs per pCPU after the third imbalanced cycle (-want +got):\n%s", diff)
+	}
+}

@@ -22,6 +22,7 @@ type daemonOptions struct {
 	interval      time.Duration
 	window        time.Duration
 	cooldown      time.Duration
+	confirm       int
 	threshold     float64
 	policy        string
 	cpus          string
@@ -42,6 +43,7 @@ func defaultDaemonOptions() *daemonOptions {
 		procRoot:   "/proc",
 		interval:   time.Second,
 		cooldown:   10 * time.Second,
+		confirm:    3,
 		threshold:  10,
 		policy:     "adaptive",
 		logFormat:  "text",
@@ -61,6 +63,7 @@ func (o *daemonOptions) register(fs *pflag.FlagSet) {
 	o.registerSource(fs)
 	fs.DurationVar(&o.window, "window", 0, "judge balance on CPU time averaged over `DUR`; after pins change, wait a full window before judging again (default: the larger of --interval and 1s)")
 	fs.DurationVar(&o.cooldown, "cooldown", o.cooldown, "leave a vCPU vsched moved where it is for `DUR` (its load still counts); 0 turns this off")
+	fs.IntVar(&o.confirm, "confirm", o.confirm, "act only when `N` consecutive cycles find the same imbalance (1 with --once)")
 	fs.Float64Var(&o.threshold, "threshold", o.threshold, "rebalance when the busiest pCPU exceeds the freest by more than `N` percentage points")
 	fs.StringVar(&o.policy, "policy", o.policy, "balancing `POLICY`: adaptive or classic")
 	fs.StringVar(&o.cpus, "cpus", "", "pCPUs to balance over, as a `LIST` like 2-7,12 (default: all online except the kernel's isolated CPUs)")
@@ -86,6 +89,12 @@ func (o *daemonOptions) validate() error {
 		if o.once {
 			o.window = o.interval // one cycle is two samples
 		}
+	}
+	if o.once {
+		o.confirm = 1
+	}
+	if o.confirm < 1 {
+		return fmt.Errorf("%w: --confirm %d: must be at least 1", errUsage, o.confirm)
 	}
 	if o.cooldown < 0 {
 		return fmt.Errorf("%w: --cooldown %s: must not be negative", errUsage, o.cooldown)

@@ -69,6 +69,7 @@ func TestValidate(t *testing.T) {
 		{"GarbageCPUList_Refused", func(o *daemonOptions) { o.cpus = "two" }, "--cpus", nil},
 		{"MissingCgroupRoot_Refused", func(o *daemonOptions) { o.cgroupRoot = filepath.Join(roots, "nope") }, "--cgroup-root", fs.ErrNotExist},
 		{"WindowShorterThanInterval_Refused", func(o *daemonOptions) { o.window = o.interval / 2 }, "--window", nil},
+		{"ZeroConfirm_Refused", func(o *daemonOptions) { o.confirm = 0 }, "--confirm", nil},
 		{"NegativeCooldown_Refused", func(o *daemonOptions) { o.cooldown = -time.Second }, "--cooldown", nil},
 		{"ProcRootIsAFile_Refused", func(o *daemonOptions) { o.procRoot = file }, "--proc-root", nil},
 	}
