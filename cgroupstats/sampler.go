@@ -172,3 +172,20 @@ func (s *Sampler) Files() []string {
 	}
 	return out
 }
+
+// Transient returns how many sampled vCPUs are read with open, read and
+// close each time because the open-file limit left no room to keep their
+// files open. Zero is the normal case; raise RLIMIT_NOFILE otherwise.
+func (s *Sampler) Transient() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, st := range s.domains {
+		for i := range st.vcpus {
+			if st.vcpus[i].transient {
+				n++
+			}
+		}
+	}
+	return n
+}

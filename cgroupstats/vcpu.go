@@ -1,6 +1,7 @@
 package cgroupstats
 
 import (
+	"errors"
 	"path/filepath"
 	"strconv"
 
@@ -25,6 +26,7 @@ type vcpuState struct {
 	kind      usageKind
 	paths     [nFiles]string // for errors; paths[fUsage] is "" without a usage file
 	fds       [nFiles]int
+	transient bool     // out of descriptors: open, read and close each time
 	mask      []uint64 // affinity of the last read
 	scratch   []uint64 // affinity being parsed
 	affinity  cpuset.CPUSet
@@ -46,6 +48,13 @@ func (v *vcpuState) open(procRoot string, pid int) error {
 			continue
 		}
 		fd, err := openRead(p)
+		if errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) {
+			// Past the open-file limit (three or four per vCPU): read
+			// this vCPU the slow way rather than not at all.
+			v.close()
+			v.transient = true
+			return nil
+		}
 		if err != nil {
 			v.close()
 			return fileErr(p, err)
@@ -70,20 +79,20 @@ func (v *vcpuState) close() {
 // only when the mask changed.
 func (v *vcpuState) read(buf *[]byte, out *VCPUStat) error {
 	out.VCPU, out.TID = v.vcpu, v.tid
-	n, err := preadAll(v.fds[fSchedstat], buf)
+	n, err := v.readFile(fSchedstat, buf)
 	if err == nil {
 		out.RunNs, out.WaitNs, err = parseSchedstat((*buf)[:n])
 	}
 	if err != nil {
 		return fileErr(v.paths[fSchedstat], err)
 	}
-	if n, err = preadAll(v.fds[fStat], buf); err == nil {
+	if n, err = v.readFile(fStat, buf); err == nil {
 		out.LastCPU, err = parseTaskStat((*buf)[:n])
 	}
 	if err != nil {
 		return fileErr(v.paths[fStat], err)
 	}
-	if n, err = preadAll(v.fds[fStatus], buf); err == nil {
+	if n, err = v.readFile(fStatus, buf); err == nil {
 		v.scratch, err = parseStatusAffinity((*buf)[:n], v.scratch)
 	}
 	if err != nil {
@@ -95,14 +104,28 @@ func (v *vcpuState) read(buf *[]byte, out *VCPUStat) error {
 	}
 	out.Affinity = v.affinity
 	out.CgroupUsageNs = 0
-	if v.fds[fUsage] < 0 {
+	if v.paths[fUsage] == "" {
 		return nil
 	}
-	if n, err = preadAll(v.fds[fUsage], buf); err == nil {
+	if n, err = v.readFile(fUsage, buf); err == nil {
 		out.CgroupUsageNs, err = parseUsage(v.kind, (*buf)[:n])
 	}
 	if err != nil {
 		return fileErr(v.paths[fUsage], err)
 	}
 	return nil
+}
+
+// readFile reads file i into buf: pread on the kept-open descriptor, or
+// open, read and close when the vCPU is transient.
+func (v *vcpuState) readFile(i int, buf *[]byte) (int, error) {
+	if !v.transient {
+		return preadAll(v.fds[i], buf)
+	}
+	fd, err := openRead(v.paths[i])
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Close(fd)
+	return preadAll(fd, buf)
 }

@@ -47,6 +47,14 @@ func (h *history) next() *cgroupstats.Sample {
 	return buf
 }
 
+// newest returns the newest sample, or nil.
+func (h *history) newest() *cgroupstats.Sample {
+	if len(h.s) == 0 {
+		return nil
+	}
+	return h.s[len(h.s)-1]
+}
+
 // previous returns the sample before the newest, or nil.
 func (h *history) previous() *cgroupstats.Sample {
 	if len(h.s) < 2 {

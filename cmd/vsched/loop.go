@@ -31,12 +31,15 @@ type loop struct {
 	planned  bool                  // a plan has been made (for --once)
 	moved    map[vcpuKey]time.Time // when vsched last moved each vCPU
 	streak   int                   // consecutive cycles whose plan was not empty
+	listedAt time.Time             // when l.doms was listed; zero: list again
+	relist   time.Duration         // how often to list domains
 }
 
 func newLoop(o *daemonOptions, log *logrus.Entry, s sampler, p pinner, pol balancer.Policy, cfg balancer.Config, m *metrics) *loop {
 	return &loop{
 		opts: o, log: log, sampler: s, pinner: p, policy: pol, cfg: cfg, metrics: m,
 		rec: newRecorder(), hist: newHistory(o.window, o.interval), moved: map[vcpuKey]time.Time{},
+		relist: max(o.interval, time.Second),
 	}
 }
 
@@ -59,27 +62,48 @@ func (l *loop) fix(snap balancer.Snapshot, now time.Time) {
 	}
 }
 
-// cycle lists domains, samples them, and once the window is full plans and
-// applies the moves. Nothing in it is fatal: a lost connection or a
-// vanished domain skips what it must and the next cycle tries again.
-func (l *loop) cycle() {
+// list refreshes the libvirt listing when it is older than the relist
+// period (measured on the samples' clock), or marked stale; it reports
+// whether a listing is at hand. Listing costs a round trip to libvirtd per
+// domain, so at sub-second intervals it is not done every cycle: domains
+// that start are picked up within a relist period, and one that stops shows
+// at once as a failed sample, which marks the listing stale.
+func (l *loop) list() bool {
+	if last := l.hist.newest(); !l.listedAt.IsZero() && last != nil && last.Time.Sub(l.listedAt) < l.relist {
+		return true
+	}
 	doms, err := l.pinner.Domains()
 	if err != nil {
 		if !l.connDown {
 			l.log.WithError(err).Warn("libvirt unreachable, will reconnect")
 		}
 		l.connDown = true
+		l.listedAt = time.Time{}
 		l.hist.reset()
-		return
+		return false
 	}
 	if l.connDown {
 		l.log.Info("libvirt connection restored")
 		l.connDown = false
 	}
+	l.listedAt = time.Now()
+	if last := l.hist.newest(); last != nil {
+		l.listedAt = last.Time
+	}
 	l.doms = doms
 	l.cgDoms = l.cgDoms[:0]
 	for _, d := range doms {
 		l.cgDoms = append(l.cgDoms, cgroupstats.Domain{ID: d.ID, Name: d.Name, UUID: d.UUID, VCPUs: d.VCPUs})
+	}
+	return true
+}
+
+// cycle lists domains, samples them, and once the window is full plans and
+// applies the moves. Nothing in it is fatal: a lost connection or a
+// vanished domain skips what it must and the next cycle tries again.
+func (l *loop) cycle() {
+	if !l.list() {
+		return
 	}
 	start := time.Now()
 	cur := l.hist.next()
@@ -96,6 +120,7 @@ func (l *loop) cycle() {
 				lvl = logrus.DebugLevel
 			}
 			l.log.WithError(ds.Err).WithField("domain", ds.Domain.Name).Log(lvl, "domain not sampled")
+			l.listedAt = time.Time{} // list again: it may have stopped or restarted
 		}
 	}
 	if last := l.hist.previous(); last != nil {
@@ -169,10 +194,21 @@ func (l *loop) apply(plan balancer.Plan, rates map[vcpuKey]vcpuRate, cur *cgroup
 			l.metrics.pinErrors.Inc()
 			f.WithError(res.Err).Warn("pin failed")
 		case res.Changed:
+			l.setPin(res.Pin)
 			l.metrics.moves.Inc()
 			l.moved[vcpuKey{res.Pin.Domain, res.Pin.VCPU}] = cur.Time
 			moved++
 		}
 	}
 	return moved
+}
+
+// setPin records a pin vsched made in the cached listing, so the next
+// cycles see it before the listing is refreshed.
+func (l *loop) setPin(p pinning.Pin) {
+	for i := range l.doms {
+		if d := &l.doms[i]; d.Name == p.Domain && p.VCPU < len(d.Pins) {
+			d.Pins[p.VCPU] = p.CPUs
+		}
+	}
 }
