@@ -50,9 +50,12 @@ e2e: deps build
 
 lint:
 	$(GO) vet -tags $(TAGS) ./...
+	$(GO) vet -tags '$(TAGS) e2e' ./cmd/vsched/
 	@command -v $(GOLANGCI) >/dev/null 2>&1 || [ -x $(GOBIN)/$(GOLANGCI) ] || \
 	  $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_V)
-	PATH=$(GOBIN):$$PATH $(GOLANGCI) run --build-tags $(TAGS) ./...
+	PATH=$(GOBIN):$$PATH $(GOLANGCI) run --build-tags $(TAGS),e2e ./...
+	@if command -v shellcheck >/dev/null 2>&1; then shellcheck -x scripts/*.sh; \
+	  else echo "make lint: shellcheck is not installed (apt-get install shellcheck): scripts not checked"; fi
 
 bench: deps
 	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./cgroupstats/ ./balancer/

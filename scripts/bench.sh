@@ -12,7 +12,7 @@
 # Exits non-zero with the reason when it cannot measure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=lib.sh
+# shellcheck source=scripts/lib.sh
 . "$here/lib.sh"
 
 args=()

@@ -7,7 +7,7 @@
 # Usage: scripts/demo.sh [-h] [--seconds N] [--plot FILE.svg]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=lib.sh
+# shellcheck source=scripts/lib.sh
 . "$here/lib.sh"
 
 seconds=30
@@ -25,7 +25,9 @@ bin="$here/../bin/vsched"
 [ -x "$bin" ] || die "$bin is missing: run 'make build' (or 'make demo') first"
 
 cleanup() {
-  [ -n "${vpid:-}" ] && kill "$vpid" 2>/dev/null && wait "$vpid" 2>/dev/null || true
+  if [ -n "${vpid:-}" ] && kill "$vpid" 2>/dev/null; then
+    wait "$vpid" 2>/dev/null || true
+  fi
   "$here/host-down.sh" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -50,7 +52,7 @@ vcpu_times() {
   local g tid
   for g in "${guests[@]}"; do
     for tid in $(vcpu_tids "$g"); do
-      printf '%s %s %s %s\n' "${g#vsched-t-demo-}" "$(cut -d' ' -f1-2 "/proc/$tid/schedstat")" \
+      printf '%s %s %s\n' "${g#vsched-t-demo-}" "$(cut -d' ' -f1-2 "/proc/$tid/schedstat")" \
         "$(awk '/^Cpus_allowed_list/ {print $2}' "/proc/$tid/status")"
     done
   done

@@ -68,9 +68,9 @@ func writePlot(path string, h *hostResult, scaled []scaleResult) error {
 		if err != nil {
 			return err
 		}
-		sc.GlyphStyle.Shape = plotutil.Shape(i + 3)
-		sc.GlyphStyle.Color = plotutil.Color(i + 3)
-		sc.GlyphStyle.Radius = vg.Points(4)
+		sc.Shape = plotutil.Shape(i + 3)
+		sc.Color = plotutil.Color(i + 3)
+		sc.Radius = vg.Points(4)
 		p.Add(sc)
 		p.Legend.Add("host: "+r.name, sc)
 	}

@@ -206,7 +206,10 @@ func startVsched(t *testing.T, args ...string) *vschedProc {
 		if p.cmd.ProcessState == nil {
 			_ = p.cmd.Process.Signal(syscall.SIGTERM)
 			select {
-			case <-p.done:
+			case err := <-p.done:
+				if err != nil {
+					t.Errorf("vsched exit after SIGTERM at the end of the test: %v", err)
+				}
 			case <-time.After(5 * time.Second):
 				_ = p.cmd.Process.Kill()
 			}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -269,8 +270,10 @@ func procCPU(pid int) (time.Duration, error) {
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
 	var ticks int64
 	for _, i := range []int{11, 12} { // utime, stime (fields 14, 15)
-		var v int64
-		fmt.Sscan(f[i], &v)
+		v, err := strconv.ParseInt(f[i], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat field %d: %w", pid, i+3, err)
+		}
 		ticks += v
 	}
 	return time.Duration(ticks) * 10 * time.Millisecond, nil
