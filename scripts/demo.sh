@@ -63,6 +63,8 @@ vcpu_times() {
 show() {
   cur=$(cpu_busy)
   vcur=$(vcpu_times)
+  tcur=$(date +%s%N)
+  dt=$(( (tcur - tprev) / 100 )) # ns per percent of the frame
   printf '\n[%3ss] ' "$1"
   join -j1 <(echo "$prev") <(echo "$cur") | while read -r cpu b0 t0 b1 t1; do
     pct=$(( t1 > t0 ? 100 * (b1 - b0) / (t1 - t0) : 0 ))
@@ -71,16 +73,18 @@ show() {
   done
   printf '\n      '
   join -j1 <(echo "$vprev") <(echo "$vcur") | while read -r g r0 w0 _ r1 w1 pin; do
-    printf '%s@pCPU%s run %2d%% wait %2d%%   ' "$g" "$pin" $(( (r1 - r0) / 10000000 )) $(( (w1 - w0) / 10000000 ))
+    printf '%s@pCPU%s run %2d%% wait %2d%%   ' "$g" "$pin" $(( (r1 - r0) / dt )) $(( (w1 - w0) / dt ))
   done
   printf '\n'
   prev=$cur
   vprev=$vcur
+  tprev=$tcur
 }
 
 log "all four guests share pCPU0; watching them for 3 s before vsched starts"
 prev=$(cpu_busy)
 vprev=$(vcpu_times)
+tprev=$(date +%s%N)
 for s in -3 -2 -1; do sleep 1; show "$s"; done
 
 logf=$(mktemp /tmp/vsched-demo.XXXXXX.log)
