@@ -21,6 +21,7 @@ import (
 // sampler is what the loop needs from cgroupstats.
 type sampler interface {
 	Sample(domains []cgroupstats.Domain, into *cgroupstats.Sample) error
+	Transient() int
 }
 
 // pinner is what the loop needs from pinning.

@@ -153,6 +153,8 @@ func (c *steadyClock) Sample(doms []cgroupstats.Domain, into *cgroupstats.Sample
 	return err
 }
 
+func (c *steadyClock) Transient() int { return c.s.Transient() }
+
 // pins reads every running domain's live pins back from libvirt, keyed
 // "domain/vcpu".
 func (h *synthHost) pins() map[string]string {

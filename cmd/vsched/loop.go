@@ -24,15 +24,16 @@ type loop struct {
 	metrics *metrics
 	rec     *recorder
 
-	hist     history // samples of the current window, oldest first
-	doms     []pinning.Domain
-	cgDoms   []cgroupstats.Domain
-	connDown bool
-	planned  bool                  // a plan has been made (for --once)
-	moved    map[vcpuKey]time.Time // when vsched last moved each vCPU
-	streak   int                   // consecutive cycles whose plan was not empty
-	listedAt time.Time             // when l.doms was listed; zero: list again
-	relist   time.Duration         // how often to list domains
+	hist      history // samples of the current window, oldest first
+	doms      []pinning.Domain
+	cgDoms    []cgroupstats.Domain
+	connDown  bool
+	planned   bool                  // a plan has been made (for --once)
+	moved     map[vcpuKey]time.Time // when vsched last moved each vCPU
+	streak    int                   // consecutive cycles whose plan was not empty
+	listedAt  time.Time             // when l.doms was listed; zero: list again
+	relist    time.Duration         // how often to list domains
+	transient int                   // vCPUs the sampler reads without kept-open files
 }
 
 func newLoop(o *daemonOptions, log *logrus.Entry, s sampler, p pinner, pol balancer.Policy, cfg balancer.Config, m *metrics) *loop {
@@ -113,6 +114,12 @@ func (l *loop) cycle() {
 		return
 	}
 	l.metrics.sampleDuration.Observe(time.Since(start).Seconds())
+	if n := l.sampler.Transient(); n != l.transient {
+		l.transient = n
+		if n > 0 {
+			l.log.WithField("vcpus", n).Warn("open-file limit reached: some vCPUs are read with open-read-close; raise RLIMIT_NOFILE")
+		}
+	}
 	for _, ds := range cur.Domains {
 		if ds.Err != nil {
 			lvl := logrus.WarnLevel

@@ -259,6 +259,8 @@ type fakeSampler struct {
 
 var errProcStat = errors.New("proc stat unreadable")
 
+func (s *fakeSampler) Transient() int { return 0 }
+
 func (s *fakeSampler) Sample(_ []cgroupstats.Domain, into *cgroupstats.Sample) error {
 	cur := s.script[min(s.calls, len(s.script)-1)]
 	s.calls++

@@ -57,9 +57,12 @@ wait (percent of one pCPU), and each pCPU's usage. It changes nothing.`,
 			if format != "text" && format != "json" {
 				return fmt.Errorf("%w: --format %q: must be text or json", errUsage, format)
 			}
-			rep, err := takeSample(o)
+			rep, problems, err := takeSample(o)
 			if err != nil {
 				return err
+			}
+			for _, p := range problems {
+				fmt.Fprintf(cmd.ErrOrStderr(), "vsched: sample: %s\n", p)
 			}
 			if format == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
@@ -74,29 +77,31 @@ wait (percent of one pCPU), and each pCPU's usage. It changes nothing.`,
 	return cmd
 }
 
-// takeSample opens both sides, reads twice and builds the report.
-func takeSample(o *daemonOptions) (*sampleReport, error) {
+// takeSample opens both sides, reads twice and builds the report. Domains
+// that could not be read (stopped mid-sample, no cgroup found) are listed
+// with no vCPUs and described in problems, one line each.
+func takeSample(o *daemonOptions) (rep *sampleReport, problems []string, err error) {
 	if o.interval < time.Millisecond {
-		return nil, fmt.Errorf("%w: --interval %s: must be at least 1ms", errUsage, o.interval)
+		return nil, nil, fmt.Errorf("%w: --interval %s: must be at least 1ms", errUsage, o.interval)
 	}
 	for _, r := range []struct{ flag, dir string }{{"--cgroup-root", o.cgroupRoot}, {"--proc-root", o.procRoot}} {
 		if err := checkDir(r.dir); err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", errUsage, r.flag, err)
+			return nil, nil, fmt.Errorf("%w: %s: %w", errUsage, r.flag, err)
 		}
 	}
 	smp, err := cgroupstats.New(o.cgroupRoot, o.procRoot)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errUsage, err)
+		return nil, nil, fmt.Errorf("%w: %w", errUsage, err)
 	}
 	defer smp.Close()
 	conn, err := pinning.Open(o.connect)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errUsage, err)
+		return nil, nil, fmt.Errorf("%w: %w", errUsage, err)
 	}
 	defer conn.Close()
 	doms, err := conn.Domains()
 	if err != nil {
-		return nil, fmt.Errorf("%w: listing domains: %w", errUsage, err)
+		return nil, nil, fmt.Errorf("%w: listing domains: %w", errUsage, err)
 	}
 	cg := make([]cgroupstats.Domain, len(doms))
 	for i, d := range doms {
@@ -104,13 +109,18 @@ func takeSample(o *daemonOptions) (*sampleReport, error) {
 	}
 	var prev, cur cgroupstats.Sample
 	if err := smp.Sample(cg, &prev); err != nil {
-		return nil, fmt.Errorf("%w: %w", errRuntime, err)
+		return nil, nil, fmt.Errorf("%w: %w", errRuntime, err)
 	}
 	time.Sleep(o.interval)
 	if err := smp.Sample(cg, &cur); err != nil {
-		return nil, fmt.Errorf("%w: %w", errRuntime, err)
+		return nil, nil, fmt.Errorf("%w: %w", errRuntime, err)
 	}
-	return buildReport(&prev, &cur), nil
+	for _, d := range cur.Domains {
+		if d.Err != nil {
+			problems = append(problems, fmt.Sprintf("domain %s: %v", d.Domain.Name, d.Err))
+		}
+	}
+	return buildReport(&prev, &cur), problems, nil
 }
 
 // buildReport turns two samples into the contract's report. Domains that
