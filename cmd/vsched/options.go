@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -138,10 +139,22 @@ func checkDir(dir string) error {
 	return nil
 }
 
+// maxCPU bounds CPU numbers: Linux's NR_CPUS is at most 8192. Without it a
+// list like "0-999999999" would build a set of a billion CPUs.
+const maxCPU = 8191
+
 // parseCPUList parses a kernel-style CPU list ("2-7,12") into a CPU set,
 // tolerating surrounding white space as the kernel's own files have.
 func parseCPUList(s string) (cpuset.CPUSet, error) {
-	set, err := cpuset.Parse(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '-' }) {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > maxCPU {
+			return cpuset.New(), fmt.Errorf("CPU %d out of range (at most %d)", n, maxCPU)
+		} else if err != nil && len(f) > 9 {
+			return cpuset.New(), fmt.Errorf("CPU %q out of range (at most %d)", f, maxCPU)
+		}
+	}
+	set, err := cpuset.Parse(s)
 	if err != nil {
 		return cpuset.New(), err
 	}

@@ -66,6 +66,7 @@ func TestValidate(t *testing.T) {
 		{"UnknownLogFormat_Refused", func(o *daemonOptions) { o.logFormat = "yaml" }, "--log-format", nil},
 		{"UnknownLogLevel_Refused", func(o *daemonOptions) { o.logLevel = "loud" }, "--log-level", nil},
 		{"ReversedCPURange_Refused", func(o *daemonOptions) { o.cpus = "3-1" }, "--cpus", nil},
+		{"HugeCPURange_RefusedNotBuilt", func(o *daemonOptions) { o.cpus = "10-111111110" }, "--cpus", nil},
 		{"GarbageCPUList_Refused", func(o *daemonOptions) { o.cpus = "two" }, "--cpus", nil},
 		{"MissingCgroupRoot_Refused", func(o *daemonOptions) { o.cgroupRoot = filepath.Join(roots, "nope") }, "--cgroup-root", fs.ErrNotExist},
 		{"WindowShorterThanInterval_Refused", func(o *daemonOptions) { o.window = o.interval / 2 }, "--window", nil},
