@@ -65,7 +65,7 @@ func runDaemon(ctx context.Context, o *daemonOptions, stderr io.Writer) error {
 	l := newLoop(o, log, smp, conn, policy, balancer.Config{Threshold: o.threshold, CPUs: cpus}, m)
 	log.WithFields(logrus.Fields{
 		"connect": conn.URI(), "cgroup_mode": smp.Mode(), "cpus": cpus.String(),
-		"interval": o.interval, "window": o.window, "policy": policy.Name(), "threshold": o.threshold, "dry_run": o.dryRun,
+		"interval": o.interval, "window": o.window, "confirm": o.confirm, "cooldown": o.cooldown, "policy": policy.Name(), "threshold": o.threshold, "dry_run": o.dryRun,
 		"metrics_addr":     m.addr,
 		"open_files_limit": nofile,
 	}).Info("vsched started")
