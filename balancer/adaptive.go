@@ -36,7 +36,9 @@ func (adaptive) Name() string { return "adaptive" }
 
 // Plan implements Policy.
 func (adaptive) Plan(prev, cur Snapshot, interval time.Duration, cfg Config) Plan {
-	h := newHost(prev, cur, interval, cfg, true)
+	m := getScratch()
+	defer putScratch(m)
+	h := fillHost(&host{mem: m}, prev, cur, interval, cfg, true)
 	if len(h.vcpus) == 0 {
 		return Plan{}
 	}

@@ -17,20 +17,12 @@ const (
 // costs the garbage collector nothing to scan.
 type hv struct {
 	load   int64 // usage or demand, in units
+	key    int64 // orders as (domain, index) when host.keyed
 	src    int32 // its place in the current snapshot
 	home   int32 // dense pCPU at the start: its pin, or where it ran
 	pinned bool  // pinned to a single pCPU of the balanced set
 	known  bool  // present in prev, so load was measured
 	fixed  bool  // counted but never moved (VCPU.Fixed)
-}
-
-// less orders vCPUs by (domain, index): the package's stable tie-break.
-func (h *host) less(v, w *hv) bool {
-	x, y := &h.src[v.src], &h.src[w.src]
-	if x.Domain != y.Domain {
-		return x.Domain < y.Domain
-	}
-	return x.Index < y.Index
 }
 
 // move returns the Move that pins v to pCPU to (a CPU id).
@@ -48,7 +40,9 @@ func (h *host) move(v *hv, to int, reason string) Move {
 type host struct {
 	cpus  []int // dense index -> CPU id
 	vcpus []hv
-	src   []VCPU // the current snapshot's vCPUs, which hv.src indexes
+	src   []VCPU   // the current snapshot's vCPUs, which hv.src indexes
+	keyed bool     // hv.key orders vCPUs (see setKeys)
+	mem   *scratch // where states allocate; nil: the heap
 }
 
 type vkey struct {
@@ -61,7 +55,12 @@ type vkey struct {
 // set, at most one full pCPU. A vCPU absent from prev (or whose counters went backwards) is new:
 // it keeps its place, with load 0, and is never moved.
 func newHost(prev, cur Snapshot, interval time.Duration, cfg Config, demand bool) *host {
-	h := &host{cpus: cfg.CPUs.List(), src: cur.VCPUs}
+	return fillHost(&host{}, prev, cur, interval, cfg, demand)
+}
+
+// fillHost is newHost into h, whose mem (if any) it allocates from.
+func fillHost(h *host, prev, cur Snapshot, interval time.Duration, cfg Config, demand bool) *host {
+	h.cpus, h.src = cfg.CPUs.List(), cur.VCPUs
 	if len(h.cpus) == 0 || interval <= 0 {
 		return h
 	}
@@ -79,7 +78,7 @@ func newHost(prev, cur Snapshot, interval time.Duration, cfg Config, demand bool
 		return dense[c]
 	}
 	var byKey map[vkey]int
-	h.vcpus = make([]hv, 0, len(cur.VCPUs))
+	h.vcpus = take(h.mem, vcpusOf, len(cur.VCPUs))[:0]
 	for i := range cur.VCPUs {
 		v := &cur.VCPUs[i]
 		home, pinned := in(v.PCPU), false
@@ -125,6 +124,7 @@ func newHost(prev, cur Snapshot, interval time.Duration, cfg Config, demand bool
 		}
 		h.vcpus = append(h.vcpus, x)
 	}
+	h.setKeys()
 	return h
 }
 

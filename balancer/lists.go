@@ -29,11 +29,7 @@ func (s *state) iless(x, y item) bool {
 	if x.load != y.load {
 		return x.load < y.load
 	}
-	a, b := &s.h.src[x.src], &s.h.src[y.src]
-	if a.Domain != b.Domain {
-		return a.Domain < b.Domain
-	}
-	return a.Index < b.Index
+	return s.h.less(&s.h.vcpus[x.v], &s.h.vcpus[y.v])
 }
 
 // icmp is iless as a three-way comparison.
@@ -103,7 +99,7 @@ func (s *state) carve(count []int) []item {
 	for _, n := range count {
 		total += n
 	}
-	buf := make([]item, total)
+	buf := take(s.h.mem, itemsOf, total)
 	all := buf
 	for c, n := range count {
 		s.on[c], buf = buf[:0:n], buf[n:]
@@ -128,7 +124,7 @@ func (s *state) lists(room []int) {
 		}
 	}
 	// Start in the buffer that leaves the sorted items outside all.
-	xs, tmp := make([]item, n), all[:n]
+	xs, tmp := take(s.h.mem, itemsOf, n), all[:n]
 	if passes := (bits.Len64(uint64(maxLoad)) + radixBits - 1) / radixBits; passes%2 == 1 {
 		xs, tmp = tmp, xs
 	}

@@ -17,9 +17,10 @@ type state struct {
 }
 
 func newState(h *host) *state {
-	s := &state{h: h, at: make([]int32, len(h.vcpus)), load: make([]int64, len(h.cpus)),
-		on: make([][]item, len(h.cpus)), reason: make([]reason, len(h.vcpus))}
-	count := make([]int, len(h.cpus))
+	m := h.mem
+	s := &state{h: h, at: take(m, i32Of, len(h.vcpus)), load: take(m, i64Of, len(h.cpus)),
+		on: make([][]item, len(h.cpus)), reason: take(m, reasonsOf, len(h.vcpus))}
+	count := take(m, intsOf, len(h.cpus))
 	for i := range h.vcpus {
 		v := &h.vcpus[i]
 		s.at[i] = v.home
@@ -29,7 +30,7 @@ func newState(h *host) *state {
 		}
 	}
 	s.count = count
-	s.order, s.pos = make([]int32, len(h.cpus)), make([]int32, len(h.cpus))
+	s.order, s.pos = take(m, i32Of, len(h.cpus)), take(m, i32Of, len(h.cpus))
 	for c := range s.order {
 		s.order[c] = int32(c)
 	}
@@ -97,11 +98,17 @@ const listSlack = 4
 // clone returns a copy of s that can change on its own. A state that never
 // moved keeps no lists (a balanced host needs none); its clone builds them.
 func (s *state) clone() *state {
-	c := &state{h: s.h, at: append([]int32(nil), s.at...), load: append([]int64(nil), s.load...),
-		on: make([][]item, len(s.on)), order: append([]int32(nil), s.order...),
-		pos: append([]int32(nil), s.pos...), reason: append([]reason(nil), s.reason...),
+	m := s.h.mem
+	c := &state{h: s.h, at: take(m, i32Of, len(s.at)), load: take(m, i64Of, len(s.load)),
+		on: make([][]item, len(s.on)), order: take(m, i32Of, len(s.order)),
+		pos: take(m, i32Of, len(s.pos)), reason: take(m, reasonsOf, len(s.reason)),
 		trail: append([]int32(nil), s.trail...)}
-	count := make([]int, len(s.on))
+	copy(c.at, s.at)
+	copy(c.load, s.load)
+	copy(c.order, s.order)
+	copy(c.pos, s.pos)
+	copy(c.reason, s.reason)
+	count := take(m, intsOf, len(s.on))
 	if s.count != nil {
 		for i, n := range s.count {
 			count[i] = n + listSlack
