@@ -78,6 +78,7 @@ func fillHost(h *host, prev, cur Snapshot, interval time.Duration, cfg Config, d
 		return dense[c]
 	}
 	var byKey map[vkey]int
+	var keys keyer
 	h.vcpus = take(h.mem, vcpusOf, len(cur.VCPUs))[:0]
 	for i := range cur.VCPUs {
 		v := &cur.VCPUs[i]
@@ -96,7 +97,7 @@ func fillHost(h *host, prev, cur Snapshot, interval time.Duration, cfg Config, d
 		if home < 0 {
 			continue
 		}
-		x := hv{src: int32(i), pinned: pinned, home: home, fixed: v.Fixed}
+		x := hv{src: int32(i), pinned: pinned, home: home, fixed: v.Fixed, key: keys.key(v)}
 		var p *VCPU
 		if i < len(prev.VCPUs) && prev.VCPUs[i].Index == v.Index && prev.VCPUs[i].Domain == v.Domain {
 			p = &prev.VCPUs[i]
@@ -124,7 +125,7 @@ func fillHost(h *host, prev, cur Snapshot, interval time.Duration, cfg Config, d
 		}
 		h.vcpus = append(h.vcpus, x)
 	}
-	h.setKeys()
+	keys.rank(h)
 	return h
 }
 

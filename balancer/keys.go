@@ -19,58 +19,69 @@ func (h *host) less(v, w *hv) bool {
 	return x.Index < y.Index
 }
 
-// setKeys fills h.vcpus' keys and sets h.keyed, unless some index does not
-// fit the key (then less compares the strings).
-func (h *host) setKeys() {
-	// Domains are looked up in a small direct-mapped table first (a
-	// snapshot has few, or has each one's vCPUs together), then in a map.
-	var tab [256]struct {
+// keyer numbers domains in the order first seen while newHost reads the
+// snapshot; rank then turns the numbers into keys.
+type keyer struct {
+	// tab is a small direct-mapped cache in front of ids: a snapshot has
+	// few domains, or has each one's vCPUs together.
+	tab [256]struct {
 		name string
 		id   int32 // plus one; 0: empty
 	}
-	var ids map[string]int32
-	var names []string
-	for i := range h.vcpus {
-		x := &h.src[h.vcpus[i].src]
-		if x.Index < 0 || x.Index > 1<<31-1 {
-			return
-		}
-		d := x.Domain
-		slot := &tab[0]
-		if n := len(d); n > 0 {
-			slot = &tab[(n*31+int(d[0])*7+int(d[n-1]))&255]
-		}
-		if slot.id == 0 || slot.name != d {
-			id, ok := ids[d]
-			if !ok {
-				if ids == nil {
-					ids = make(map[string]int32)
-				}
-				id = int32(len(names))
-				ids[d] = id
-				names = append(names, d)
-			}
-			slot.name, slot.id = d, id+1
-		}
-		h.vcpus[i].key = int64(slot.id-1)<<32 | int64(x.Index)
+	ids   map[string]int32
+	names []string
+	bad   bool // an index does not fit a key
+}
+
+// key returns x's provisional key (its domain's number, then its index).
+func (k *keyer) key(x *VCPU) int64 {
+	if x.Index < 0 || x.Index > 1<<31-1 {
+		k.bad = true
+		return 0
 	}
-	byName := make([]int32, len(names))
+	d := x.Domain
+	slot := &k.tab[0]
+	if n := len(d); n > 0 {
+		slot = &k.tab[(n*31+int(d[0])*7+int(d[n-1]))&255]
+	}
+	if slot.id == 0 || slot.name != d {
+		id, ok := k.ids[d]
+		if !ok {
+			if k.ids == nil {
+				k.ids = make(map[string]int32)
+			}
+			id = int32(len(k.names))
+			k.ids[d] = id
+			k.names = append(k.names, d)
+		}
+		slot.name, slot.id = d, id+1
+	}
+	return int64(slot.id-1)<<32 | int64(x.Index)
+}
+
+// rank rewrites h.vcpus' provisional keys with their domains' ranks by
+// name and sets h.keyed, unless an index did not fit.
+func (k *keyer) rank(h *host) {
+	if k.bad {
+		return
+	}
+	byName := make([]int32, len(k.names))
 	for i := range byName {
 		byName[i] = int32(i)
 	}
 	slices.SortFunc(byName, func(a, b int32) int {
-		if names[a] < names[b] {
+		if k.names[a] < k.names[b] {
 			return -1
 		}
 		return 1 // names are distinct
 	})
-	rank := make([]int64, len(names))
+	rank := make([]int64, len(k.names))
 	for r, id := range byName {
 		rank[id] = int64(r)
 	}
 	for i := range h.vcpus {
-		k := &h.vcpus[i].key
-		*k = rank[*k>>32]<<32 | *k&(1<<32-1)
+		x := &h.vcpus[i].key
+		*x = rank[*x>>32]<<32 | *x&(1<<32-1)
 	}
 	h.keyed = true
 }
