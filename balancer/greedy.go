@@ -101,14 +101,16 @@ func (s *state) bestStep(swaps, pairs bool) (transfer, bool) {
 	var best transfer
 	found := false
 	// try evaluates source a; false when a cannot beat the best so far.
+	load := s.load
 	try := func(a int32) bool {
-		gap := s.load[a] - s.load[b]
+		la, lb := load[a], load[b]
+		gap := la - lb
 		if gap <= 1 {
 			return false
 		}
 		rmx, rmn := s.rest(a, b)
-		half := (s.load[a] + s.load[b]) / 2
-		lbS := max(rmx, s.load[a]+s.load[b]-half) - min(rmn, half)
+		half := (la + lb) / 2
+		lbS := max(rmx, la+lb-half) - min(rmn, half)
 		lbQ := -(gap*gap + 1) / 2
 		if lbS > cur || found && (lbS > best.spread || lbS == best.spread && lbQ > best.sq) {
 			return false
@@ -126,10 +128,13 @@ func (s *state) bestStep(swaps, pairs bool) (transfer, bool) {
 		if bv < 0 {
 			return true
 		}
-		na, nb := s.load[a]-d, s.load[b]+d
-		c := transfer{v: bv, w: bw, a: a, b: b,
-			spread: max(rmx, na, nb) - min(rmn, na, nb), sq: 2 * d * (d - gap)}
-		if c.spread <= cur && (!found || s.better(&c, &best)) {
+		na, nb := la-d, lb+d
+		sp := max(rmx, na, nb) - min(rmn, na, nb)
+		if sp > cur {
+			return true
+		}
+		c := transfer{v: bv, w: bw, a: a, b: b, spread: sp, sq: 2 * d * (d - gap)}
+		if !found || s.better(&c, &best) {
 			best, found = c, true
 		}
 		return true

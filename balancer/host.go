@@ -23,6 +23,7 @@ type hv struct {
 	pinned bool  // pinned to a single pCPU of the balanced set
 	known  bool  // present in prev, so load was measured
 	fixed  bool  // counted but never moved (VCPU.Fixed)
+	mov    bool  // movable: known, load > 0 and not fixed
 }
 
 // move returns the Move that pins v to pCPU to (a CPU id).
@@ -40,9 +41,13 @@ func (h *host) move(v *hv, to int, reason string) Move {
 type host struct {
 	cpus  []int // dense index -> CPU id
 	vcpus []hv
-	src   []VCPU   // the current snapshot's vCPUs, which hv.src indexes
-	keyed bool     // hv.key orders vCPUs (see setKeys)
-	mem   *scratch // where states allocate; nil: the heap
+	src   []VCPU // the current snapshot's vCPUs, which hv.src indexes
+	keyed bool   // hv.key orders vCPUs (see keyer)
+	// grouped (with keyed): within each domain, vCPUs come in ascending
+	// index order, so a stable sort by domain rank sorts them by key.
+	grouped bool
+	domains int      // distinct domains, when keyed
+	mem     *scratch // where states allocate; nil: the heap
 }
 
 type vkey struct {
@@ -79,7 +84,8 @@ func fillHost(h *host, prev, cur Snapshot, interval time.Duration, cfg Config, d
 	}
 	var byKey map[vkey]int
 	var keys keyer
-	h.vcpus = take(h.mem, vcpusOf, len(cur.VCPUs))[:0]
+	h.vcpus = take(h.mem, vcpusOf, len(cur.VCPUs))
+	n, ns := 0, float64(interval.Nanoseconds())
 	for i := range cur.VCPUs {
 		v := &cur.VCPUs[i]
 		home, pinned := in(v.PCPU), false
@@ -121,10 +127,13 @@ func fillHost(h *host, prev, cur Snapshot, interval time.Duration, cfg Config, d
 			// A thread cannot want more than one pCPU: run plus wait above
 			// the interval is schedstat's lumpy accounting (wait is added
 			// when the thread next runs), not demand.
-			x.load = min(int64(math.Round(float64(d)*fullCPU/float64(interval.Nanoseconds()))), fullCPU)
+			x.load = min(int64(roundUp(float64(d)*fullCPU/ns)), fullCPU)
 		}
-		h.vcpus = append(h.vcpus, x)
+		x.mov = x.known && x.load > 0 && !x.fixed
+		h.vcpus[n] = x
+		n++
 	}
+	h.vcpus = h.vcpus[:n]
 	keys.rank(h)
 	return h
 }
@@ -135,4 +144,15 @@ func thresholdUnits(t float64) int64 {
 		return 0
 	}
 	return int64(math.Round(t * unitsPerPercent))
+}
+
+// roundUp is math.Round for finite x >= 0 (halves away from zero), which
+// it equals exactly: x - Trunc(x) is exact. Trunc is one instruction where
+// Round is not.
+func roundUp(x float64) float64 {
+	t := math.Trunc(x)
+	if x-t >= 0.5 {
+		t++
+	}
+	return t
 }

@@ -30,7 +30,9 @@ type keyer struct {
 	}
 	ids   map[string]int32
 	names []string
-	bad   bool // an index does not fit a key
+	last  []int // per domain number: the last index seen
+	bad   bool  // an index does not fit a key
+	mixed bool  // some domain's indices do not ascend in snapshot order
 }
 
 // key returns x's provisional key (its domain's number, then its index).
@@ -53,14 +55,21 @@ func (k *keyer) key(x *VCPU) int64 {
 			id = int32(len(k.names))
 			k.ids[d] = id
 			k.names = append(k.names, d)
+			k.last = append(k.last, -1)
 		}
 		slot.name, slot.id = d, id+1
 	}
-	return int64(slot.id-1)<<32 | int64(x.Index)
+	id := slot.id - 1
+	if x.Index <= k.last[id] {
+		k.mixed = true
+	}
+	k.last[id] = x.Index
+	return int64(id)<<32 | int64(x.Index)
 }
 
 // rank rewrites h.vcpus' provisional keys with their domains' ranks by
-// name and sets h.keyed, unless an index did not fit.
+// name and sets h.keyed, unless an index did not fit, and h.domains and
+// h.grouped.
 func (k *keyer) rank(h *host) {
 	if k.bad {
 		return
@@ -83,5 +92,5 @@ func (k *keyer) rank(h *host) {
 		x := &h.vcpus[i].key
 		*x = rank[*x>>32]<<32 | *x&(1<<32-1)
 	}
-	h.keyed = true
+	h.keyed, h.domains, h.grouped = true, len(k.names), !k.mixed
 }

@@ -1,10 +1,5 @@
 package balancer
 
-import (
-	"math/bits"
-	"slices"
-)
-
 // Each pCPU's movable vCPUs are kept sorted by (load, domain, index), each
 // with its load alongside, so that the step search finds the load closest
 // to a target by binary search over contiguous memory, and the first vCPU
@@ -15,13 +10,12 @@ import (
 type item struct {
 	load int64
 	v    int32 // in host.vcpus
-	src  int32 // in host.src
 }
 
 // itemOf returns v's item.
 func (s *state) itemOf(v int32) item {
 	x := &s.h.vcpus[v]
-	return item{x.load, v, x.src}
+	return item{x.load, v}
 }
 
 // iless orders items by load, then by their vCPU's (domain, index).
@@ -105,76 +99,4 @@ func (s *state) carve(count []int) []item {
 		s.on[c], buf = buf[:0:n], buf[n:]
 	}
 	return all
-}
-
-// radixBits is the width of one digit of lists' radix sort.
-const radixBits = 11
-
-// lists builds, in a state that never moved, the per-pCPU sorted lists of
-// movable vCPUs, with room for count[c] in pCPU c's. A stable LSD radix
-// sort on load, then a stable pass by pCPU, leaves each list sorted by load
-// with ties in vCPU order; runs of equal loads are then sorted by key.
-func (s *state) lists(room []int) {
-	all := s.carve(room)
-	n, maxLoad := 0, int64(0)
-	for i := range s.h.vcpus {
-		if s.movable(int32(i)) {
-			n++
-			maxLoad = max(maxLoad, s.h.vcpus[i].load)
-		}
-	}
-	// Start in the buffer that leaves the sorted items outside all.
-	xs, tmp := take(s.h.mem, itemsOf, n), all[:n]
-	if passes := (bits.Len64(uint64(maxLoad)) + radixBits - 1) / radixBits; passes%2 == 1 {
-		xs, tmp = tmp, xs
-	}
-	xs = xs[:0]
-	for i := range s.h.vcpus {
-		if s.movable(int32(i)) {
-			xs = append(xs, s.itemOf(int32(i)))
-		}
-	}
-	var count [1 << radixBits]int
-	for shift := 0; shift < bits.Len64(uint64(maxLoad)); shift += radixBits {
-		clear(count[:])
-		for _, x := range xs {
-			count[x.load>>shift&(1<<radixBits-1)]++
-		}
-		at := 0
-		for d, n := range count {
-			count[d], at = at, at+n
-		}
-		for _, x := range xs {
-			d := x.load >> shift & (1<<radixBits - 1)
-			tmp[count[d]] = x
-			count[d]++
-		}
-		xs, tmp = tmp, xs
-	}
-	for _, x := range xs {
-		c := s.h.vcpus[x.v].home
-		s.on[c] = append(s.on[c], x)
-	}
-	for _, l := range s.on {
-		s.sortTies(l)
-	}
-}
-
-// sortTies sorts each run of equal loads in l by key.
-func (s *state) sortTies(l []item) {
-	for i := 0; i < len(l); {
-		j := i + 1
-		for j < len(l) && l[j].load == l[i].load {
-			j++
-		}
-		if j-i > 12 {
-			slices.SortFunc(l[i:j], s.icmp)
-		}
-		for k := i + 1; k < j && j-i <= 12; k++ { // short runs
-			for m := k; m > i && s.iless(l[m], l[m-1]); m-- {
-				l[m], l[m-1] = l[m-1], l[m]
-			}
-		}
-		i = j
-	}
 }

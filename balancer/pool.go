@@ -44,6 +44,7 @@ type scratch struct {
 	i64    arena[int64]
 	ints   arena[int]
 	reason arena[reason]
+	bools  arena[bool]
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -60,6 +61,7 @@ func putScratch(m *scratch) {
 	m.i64.reset()
 	m.ints.reset()
 	m.reason.reset()
+	m.bools.reset()
 	scratchPool.Put(m)
 }
 
@@ -77,3 +79,4 @@ func i32Of(m *scratch) *arena[int32]      { return &m.i32 }
 func i64Of(m *scratch) *arena[int64]      { return &m.i64 }
 func intsOf(m *scratch) *arena[int]       { return &m.ints }
 func reasonsOf(m *scratch) *arena[reason] { return &m.reason }
+func boolsOf(m *scratch) *arena[bool]     { return &m.bools }

@@ -1,6 +1,6 @@
 package balancer
 
-import "sort"
+import "slices"
 
 // state is one assignment of a host's managed vCPUs to its pCPUs, with the
 // per-pCPU load and the moves that led to it.
@@ -11,7 +11,6 @@ type state struct {
 	on     [][]item // per dense pCPU: its movable vCPUs (measured, load > 0)
 	count  []int    // per dense pCPU: movable vCPUs, while on is unbuilt
 	order  []int32  // pCPUs by (load, index), freest first
-	pos    []int32  // per dense pCPU: its place in order
 	reason []reason // per vCPU: why it last moved
 	trail  []int32  // vCPUs in the order they moved
 }
@@ -30,14 +29,17 @@ func newState(h *host) *state {
 		}
 	}
 	s.count = count
-	s.order, s.pos = take(m, i32Of, len(h.cpus)), take(m, i32Of, len(h.cpus))
+	s.order = take(m, i32Of, len(h.cpus))
 	for c := range s.order {
 		s.order[c] = int32(c)
 	}
-	sort.Slice(s.order, func(i, j int) bool { return s.before(s.order[i], s.order[j]) })
-	for k, c := range s.order {
-		s.pos[c] = int32(k)
-	}
+	// (load, index) is a total order, so any sort gives the same order.
+	slices.SortFunc(s.order, func(c, d int32) int {
+		if s.before(c, d) {
+			return -1
+		}
+		return 1
+	})
 	return s
 }
 
@@ -46,50 +48,7 @@ func (s *state) before(c, d int32) bool {
 	return s.load[c] < s.load[d] || s.load[c] == s.load[d] && c < d
 }
 
-// reorder restores c's place in order after its load changed. It searches
-// exactly as sort.Search does (move changes two loads before reordering
-// either, and plans must not depend on how this search is written).
-func (s *state) reorder(c int32) {
-	k := int(s.pos[c])
-	n := len(s.order)
-	switch {
-	case k > 0 && s.before(c, s.order[k-1]):
-		i, j := 0, k // the first i with before(c, order[i])
-		for i < j {
-			if h := int(uint(i+j) >> 1); !s.before(c, s.order[h]) {
-				i = h + 1
-			} else {
-				j = h
-			}
-		}
-		copy(s.order[i+1:k+1], s.order[i:k])
-		s.order[i] = c
-		s.renumber(i, k+1)
-	case k < n-1 && s.before(s.order[k+1], c):
-		i, j := k+1, n // the first i > k with !before(order[i], c)
-		for i < j {
-			if h := int(uint(i+j) >> 1); s.before(s.order[h], c) {
-				i = h + 1
-			} else {
-				j = h
-			}
-		}
-		copy(s.order[k:i-1], s.order[k+1:i])
-		s.order[i-1] = c
-		s.renumber(k, i)
-	}
-}
-
-func (s *state) renumber(from, to int) {
-	for k := from; k < to; k++ {
-		s.pos[s.order[k]] = int32(k)
-	}
-}
-
-func (s *state) movable(v int32) bool {
-	x := &s.h.vcpus[v]
-	return x.known && x.load > 0 && !x.fixed
-}
+func (s *state) movable(v int32) bool { return s.h.vcpus[v].mov }
 
 // listSlack is the room each list of a clone has to grow before an
 // insertion reallocates it.
@@ -101,12 +60,11 @@ func (s *state) clone() *state {
 	m := s.h.mem
 	c := &state{h: s.h, at: take(m, i32Of, len(s.at)), load: take(m, i64Of, len(s.load)),
 		on: make([][]item, len(s.on)), order: take(m, i32Of, len(s.order)),
-		pos: take(m, i32Of, len(s.pos)), reason: take(m, reasonsOf, len(s.reason)),
-		trail: append([]int32(nil), s.trail...)}
+		reason: take(m, reasonsOf, len(s.reason)),
+		trail:  append([]int32(nil), s.trail...)}
 	copy(c.at, s.at)
 	copy(c.load, s.load)
 	copy(c.order, s.order)
-	copy(c.pos, s.pos)
 	copy(c.reason, s.reason)
 	count := take(m, intsOf, len(s.on))
 	if s.count != nil {
@@ -131,11 +89,19 @@ func (s *state) move(v, to int32, why reason) {
 	from := s.at[v]
 	s.take(from, v)
 	s.put(to, v)
+	// Reorder as if order kept a pCPU -> place index, found before the
+	// loads change: from's shift moves to's place by at most one.
+	kf, kt := s.find(from), s.find(to)
 	d := s.h.vcpus[v].load
 	s.load[from] -= d
 	s.load[to] += d
-	s.reorder(from)
-	s.reorder(to)
+	switch nf := s.reorder(from, kf); {
+	case nf < kf && nf <= kt && kt < kf:
+		kt++
+	case nf > kf && kf < kt && kt <= nf:
+		kt--
+	}
+	s.reorder(to, kt)
 	s.at[v] = to
 	s.reason[v] = why
 	s.trail = append(s.trail, v)
@@ -178,7 +144,7 @@ func spreadOf(load []int64) int64 {
 // plan lists, in the order they first moved, the vCPUs whose pCPU differs
 // from where they started.
 func (s *state) plan() Plan {
-	seen := make([]bool, len(s.at))
+	seen := take(s.h.mem, boolsOf, len(s.at))
 	n := 0
 	for _, v := range s.trail {
 		if !seen[v] && s.at[v] != s.h.vcpus[v].home {
