@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -148,10 +149,9 @@ const maxCPU = 8191
 func parseCPUList(s string) (cpuset.CPUSet, error) {
 	s = strings.TrimSpace(s)
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '-' }) {
-		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > maxCPU {
-			return cpuset.New(), fmt.Errorf("CPU %d out of range (at most %d)", n, maxCPU)
-		} else if err != nil && len(f) > 9 {
-			return cpuset.New(), fmt.Errorf("CPU %q out of range (at most %d)", f, maxCPU)
+		f = strings.TrimSpace(f)
+		if n, err := strconv.Atoi(f); errors.Is(err, strconv.ErrRange) || n > maxCPU {
+			return cpuset.New(), fmt.Errorf("CPU %s out of range (at most %d)", f, maxCPU)
 		}
 	}
 	set, err := cpuset.Parse(s)
