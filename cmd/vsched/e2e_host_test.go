@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,6 +43,10 @@ func TestMain(m *testing.M) {
 		}
 		fmt.Fprintln(os.Stderr, "e2e: SKIP: the end-to-end tier needs root (it starts libvirtd and QEMU guests)")
 		os.Exit(0)
+	}
+	if runtime.NumCPU() < 2 {
+		fmt.Fprintln(os.Stderr, "e2e: FAIL: the end-to-end tier needs at least 2 CPUs (it balances guests over pCPUs 0 and 1)")
+		os.Exit(1)
 	}
 	vschedBin = os.Getenv("VSCHED_BIN")
 	if vschedBin == "" {
