@@ -32,7 +32,9 @@ func (l *loop) list() bool {
 		l.log.Info("libvirt connection restored")
 		l.connDown = false
 	}
-	l.listedAt = time.Now()
+	// Listing age is measured on the samples' clock only; before the first
+	// sample the next cycle lists again.
+	l.listedAt = time.Time{}
 	if last := l.hist.newest(); last != nil {
 		l.listedAt = last.Time
 	}

@@ -434,3 +434,48 @@ func TestLoop_Confirm_ActsOnlyAfterNConsecutiveImbalancedCycles(t *testing.T) {
 		t.Errorf("busy vCPUs per pCPU after the third imbalanced cycle (-want +got):\n%s", diff)
 	}
 }
+
+// countingPinner counts listings.
+type countingPinner struct {
+	fakePinner
+	lists int
+}
+
+func (p *countingPinner) Domains() ([]pinning.Domain, error) {
+	p.lists++
+	return p.fakePinner.Domains()
+}
+
+func TestLoop_SubSecondInterval_ListsOncePerSecondAndAgainWhenADomainVanishes(t *testing.T) {
+	healthy := cgroupstats.DomainSample{Domain: cgroupstats.Domain{ID: 2, Name: "b", VCPUs: 1},
+		VCPUs: []cgroupstats.VCPUStat{{VCPU: 0, TID: 21, LastCPU: 1, Affinity: cpuset.New(1)}}}
+	vanished := cgroupstats.DomainSample{Domain: healthy.Domain,
+		Err: fmt.Errorf("%w: /proc/42/task/21/schedstat: no such process", cgroupstats.ErrVanished)}
+	t0 := time.Unix(1_800_000_000, 0)
+	var script []cgroupstats.Sample
+	for i := range 10 {
+		b := healthy
+		if i == 8 {
+			b = vanished
+		}
+		smp := crowdedSample(i+1, b)
+		smp.Time = t0.Add(time.Duration(i) * 250 * time.Millisecond)
+		script = append(script, smp)
+	}
+	s := &fakeSampler{script: script}
+	p := &countingPinner{fakePinner: fakePinner{doms: fakeDomains()}}
+	o := testOptions()
+	o.interval, o.window = 250*time.Millisecond, time.Second
+	var log bytes.Buffer
+	l := fakeLoop(o, s, p, &log)
+	// Cycle 1 lists before any sample, cycle 2 lists to start the clock on
+	// the samples' time, cycle 6 is one second later, cycle 10 follows the
+	// vanished domain in cycle 9's sample.
+	want := []int{1, 2, 2, 2, 2, 3, 3, 3, 3, 4}
+	for i, w := range want {
+		l.cycle()
+		if p.lists != w {
+			t.Fatalf("after cycle %d: %d listings, want %d", i+1, p.lists, w)
+		}
+	}
+}
