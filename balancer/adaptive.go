@@ -1,109 +1,123 @@
 package balancer
 
-import (
-	"slices"
-	"sort"
-	"time"
-)
+import "time"
 
-// adaptive is the default policy; see NewAdaptive.
-type adaptive struct{}
+// Adaptive is the default policy; see NewAdaptive. It keeps memory across
+// Plan calls (remembered demand, recent moves, its last prediction), keyed
+// by vCPU identity and timed by Snapshot.At.
+type Adaptive struct {
+	memos     map[VCPUID]*memo
+	bgCalm    map[int]int64 // per pCPU: background when last uncontended
+	sets      setCache
+	calls     uint64
+	predicted int64 // the spread the last plan left, in units
+	planned   bool  // predicted is set
+	lastAt    time.Duration
+}
 
-// NewAdaptive returns the default policy. It balances demand (run plus
-// run-queue wait), so a crowded pCPU is spread in one cycle, and:
-//   - does nothing while the demand spread (busiest minus freest pCPU) is
-//     within the threshold;
-//   - otherwise takes, one at a time, the move that lowers the spread most
-//     (ties: lower sum of squared loads, then domain, vCPU, CPU), falling
-//     back to a swap of two vCPUs when no single move helps, for as long as
-//     steps lower it; no step raises the spread, every step strictly lowers
-//     the sum of squares (so an imbalance is never just swapped), and the
-//     sequence is cut where the spread was lowest;
-//   - when that stalls above the threshold, also tries a re-pack (largest
-//     vCPUs first, each kept where it fits under the mean, the rest on the
-//     freest pCPU) and keeps whichever ends lower;
-//   - adopts a result only if it is within the threshold or lowers the
-//     spread by more than half the threshold (hysteresis), and repeats
-//     until nothing is adopted.
+// DefaultCooldownWindows is the default cooldown, in windows.
+const DefaultCooldownWindows = 5
+
+// NewAdaptive returns the default policy. Each call to Plan:
+//   - estimates each vCPU's demand (demand.go): run plus wait, except
+//     that a starved vCPU counts the demand it showed when it last ran
+//     uncontended (bounded by what it got and by run plus wait);
+//   - counts on each pCPU its background load and every vCPU there,
+//     Fixed ones included, and plans nothing while the spread (busiest
+//     minus freest pCPU) is within the threshold;
+//   - otherwise searches (search.go) with moves inside NUMA nodes first,
+//     and across nodes only when that ends above the threshold; each step
+//     lowers the spread or, without raising it, the sum of squared loads,
+//     and a vCPU only goes to a pCPU of its Allowed set;
+//   - adopts the result only if it ends within the threshold or lowers
+//     the spread by more than half the threshold;
+//   - then moves busy vCPUs off cores whose SMT siblings are both busy
+//     while a whole core of the node is idle (smt.go).
 //
-// Planning on the state its plan produces therefore returns an empty plan.
-// Unpinned vCPUs are left to the kernel unless moved; new vCPUs (absent
-// from prev) keep their place until measured.
-func NewAdaptive() Policy { return adaptive{} }
+// A vCPU moved less than Config.Cooldown ago (default
+// DefaultCooldownWindows windows) stays where it is, unless the spread
+// now exceeds what the last plan predicted by more than the threshold:
+// the measurements contradict the plan, and waiting would hold a worse
+// placement. Planning on the state its plan produces returns an empty
+// plan. If Snapshot.At goes backwards the memory is dropped.
+func NewAdaptive() *Adaptive { return &Adaptive{} }
 
 // Name returns "adaptive".
-func (adaptive) Name() string { return "adaptive" }
+func (*Adaptive) Name() string { return "adaptive" }
 
 // Plan implements Policy.
-func (adaptive) Plan(prev, cur Snapshot, interval time.Duration, cfg Config) Plan {
-	m := getScratch()
-	defer putScratch(m)
-	h := fillHost(&host{mem: m}, prev, cur, interval, cfg, true)
+func (p *Adaptive) Plan(s Snapshot, cfg Config) Plan {
+	if s.At < p.lastAt || p.memos == nil {
+		*p = Adaptive{memos: map[VCPUID]*memo{}, bgCalm: map[int]int64{}}
+	}
+	p.lastAt = s.At
+	p.calls++
+	cooldown := cfg.Cooldown
+	if cooldown <= 0 {
+		cooldown = DefaultCooldownWindows * s.Window
+	}
+	h := newHost(&s, &cfg, &p.sets)
+	cooling := make([]bool, len(h.vcpus))
+	for i := range h.vcpus {
+		x := &h.vcpus[i]
+		v := &s.VCPUs[x.src]
+		x.load, cooling[i] = p.remember(v, s.At, cooldown)
+	}
+	p.forget()
+	p.background(h)
 	if len(h.vcpus) == 0 {
+		p.planned = false
 		return Plan{}
 	}
-	return settle(newState(h), thresholdUnits(cfg.Threshold)).plan()
+	t := thresholdUnits(cfg.Threshold)
+	contradicted := p.planned && spreadOf(h.loads()) > p.predicted+t
+	for i := range h.vcpus {
+		x := &h.vcpus[i]
+		x.mov = !s.VCPUs[x.src].Fixed && x.load > 0 && (!cooling[i] || contradicted)
+	}
+	st := newState(h)
+	if start := st.spread(); start > t {
+		st = st.settle(t, true)
+		if st.spread() > t && len(cfg.Topology.Nodes) > 1 {
+			st = st.settle(t, false)
+		}
+		if end := st.spread(); end > t && start-end <= t/2 {
+			st.undo(0)
+		}
+	}
+	st.unstack()
+	plan := st.plan()
+	p.predicted, p.planned = st.spread(), true
+	for _, mv := range plan.Moves {
+		m := p.memos[mv.ID]
+		m.pending, m.pendingTo, m.pendingAt = true, mv.To, s.At
+	}
+	return plan
 }
 
-// settle runs adaptive's search on s to its fixed point.
-func settle(s *state, t int64) *state {
-	gain := t / 2
-	for s.spread() > t {
-		cand := s.clone()
-		greedy(cand, t)
-		if cand.spread() > t {
-			r := repack(s, t)
-			greedy(r, t)
-			if r.spread() < cand.spread() {
-				cand = r
-			}
-		}
-		if sp := cand.spread(); sp > t && sp >= s.spread()-gain {
-			break
-		}
-		s = cand
+func spreadOf(load []int64) int64 {
+	if len(load) == 0 {
+		return 0
 	}
-	return s
+	mx, mn := load[0], load[0]
+	for _, l := range load[1:] {
+		mx, mn = max(mx, l), min(mn, l)
+	}
+	return mx - mn
 }
 
-// repack returns s re-packed: movable vCPUs in decreasing load (ties by
-// domain and index) stay where they are while their pCPU stays at or under
-// the mean plus half the threshold; the others go, in the same order, to
-// the freest pCPU (lowest CPU id among ties).
-func repack(s *state, t int64) *state {
-	var order []int32
-	var total int64
-	load := slices.Clone(s.load)
-	for v := range s.at {
-		total += s.h.vcpus[v].load
-		if s.movable(int32(v)) {
-			order = append(order, int32(v))
-			load[s.at[v]] -= s.h.vcpus[v].load
-		}
+// background replaces each pCPU's measured background with its demand
+// estimate (demand.go).
+func (p *Adaptive) background(h *host) {
+	maxUsage := make([]int64, len(h.cpus))
+	contended := make([]bool, len(h.cpus))
+	for i := range h.vcpus {
+		x := &h.vcpus[i]
+		v := &h.src[x.src]
+		maxUsage[x.home] = max(maxUsage[x.home], units(v.Usage))
+		contended[x.home] = contended[x.home] || units(v.Wait) >= waitNoise
 	}
-	sort.Slice(order, func(i, j int) bool {
-		x, y := &s.h.vcpus[order[i]], &s.h.vcpus[order[j]]
-		if x.load != y.load {
-			return x.load > y.load
-		}
-		return s.h.less(x, y)
-	})
-	limit := (total+int64(len(load))-1)/int64(len(load)) + t/2
-	var pool []int32
-	for _, v := range order {
-		if c := s.at[v]; load[c]+s.h.vcpus[v].load <= limit {
-			load[c] += s.h.vcpus[v].load
-		} else {
-			pool = append(pool, v)
-		}
+	for c := range h.bg {
+		h.bg[c] = p.backgroundDemand(h.cpus[c], h.bg[c], maxUsage[c], contended[c])
 	}
-	r := s.clone()
-	for _, v := range pool {
-		to := int32(argmin(load))
-		load[to] += s.h.vcpus[v].load
-		if to != s.at[v] {
-			r.move(v, to, repacked)
-		}
-	}
-	return r
 }

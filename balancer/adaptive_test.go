@@ -8,8 +8,8 @@ import (
 	"k8s.io/utils/cpuset"
 )
 
-// busy returns n pinned one-vCPU domains on cpu, each wanting want percent
-// of which it ran run.
+// busy returns n pinned one-vCPU domains on cpu, each running run and
+// waiting wait percent of the window.
 func busy(prefix string, n, cpu int, run, wait float64) []tv {
 	vs := make([]tv, n)
 	for i := range vs {
@@ -26,24 +26,21 @@ func cat(parts ...[]tv) []tv {
 	return all
 }
 
-// pcpuDemand is each pCPU's demand after the plan, in percent.
-func pcpuDemand(prev, cur Snapshot, cpus cpuset.CPUSet, plan Plan) []float64 {
-	prev, cur = applied(prev, cur, plan)
-	h := newHost(prev, cur, testInterval, Config{CPUs: cpus}, true)
-	out := make([]float64, len(h.cpus))
-	for c, l := range newState(h).load {
-		out[c] = percent(l)
-	}
-	return out
+func mv(dom string, id, from, to int, why string) Move {
+	return Move{ID: VCPUID{dom, id}, Name: dom + "/" + string(rune('0'+id)), From: from, To: to, Reason: why}
 }
 
 func TestAdaptivePlan(t *testing.T) {
-	cpus := cpuset.New(0, 1, 2, 3)
+	four := cpuset.New(0, 1, 2, 3)
 	tests := []struct {
 		name      string
 		vs        []tv
-		wantMoves []Move    // checked when set
-		wantLoad  []float64 // per-pCPU demand after the plan
+		cfg       Config
+		bg        map[int]float64
+		allowed   map[string]cpuset.CPUSet // per domain
+		fixed     []string
+		wantMoves []Move    // checked when not nil ([]Move{}: no move)
+		wantLoad  []float64 // per-pCPU load (run + wait + background) after the plan
 	}{
 		{
 			name:     "AllOnCPU0_SpreadsTwoPerCPU",
@@ -56,87 +53,168 @@ func TestAdaptivePlan(t *testing.T) {
 			wantLoad: []float64{150, 150, 150, 150},
 		},
 		{
-			name:     "PinnedRoundRobin_NoMove",
-			vs:       cat(busy("a", 2, 0, 50, 50), busy("b", 2, 1, 50, 50), busy("c", 2, 2, 50, 50), busy("d", 2, 3, 50, 50)),
-			wantLoad: []float64{200, 200, 200, 200},
+			name:      "PinnedRoundRobin_NoMove",
+			vs:        cat(busy("a", 2, 0, 50, 50), busy("b", 2, 1, 50, 50), busy("c", 2, 2, 50, 50), busy("d", 2, 3, 50, 50)),
+			wantMoves: []Move{},
+			wantLoad:  []float64{200, 200, 200, 200},
 		},
 		{
-			name: "HeavyLight_OneHeavyMoveToTheEmptyCPU",
-			vs: cat(busy("h", 2, 2, 40, 60), busy("l", 1, 2, 20, 0), busy("x", 1, 0, 80, 20),
-				busy("y", 1, 0, 20, 0), busy("z", 1, 3, 80, 20), busy("w", 1, 3, 20, 0), busy("v", 1, 1, 20, 0)),
-			wantMoves: []Move{{"ha", 0, 2, 1, ReasonLowersSpread}},
-			wantLoad:  []float64{120, 120, 120, 120},
-		},
-		{
-			name:     "LoneHeavy_NoMove",
-			vs:       cat(busy("heavy", 1, 0, 100, 0), busy("light", 1, 1, 10, 0)),
-			wantLoad: []float64{100, 10, 0, 0},
+			name:      "LoneHeavy_NoMove",
+			vs:        cat(busy("heavy", 1, 0, 100, 0), busy("light", 1, 1, 10, 0)),
+			wantMoves: []Move{},
+			wantLoad:  []float64{100, 10, 0, 0},
 		},
 		{
 			name: "NoSingleMoveHelps_Swaps",
 			vs: []tv{{"a", 0, 0, true, 60, 0}, {"b", 0, 0, true, 40, 20}, {"c", 0, 1, true, 50, 0},
 				{"d", 0, 1, true, 50, 0}, {"e", 0, 2, true, 110, 0}, {"f", 0, 3, true, 100, 10}},
-			wantMoves: []Move{{"a", 0, 0, 1, ReasonSwap}, {"c", 0, 1, 0, ReasonSwap}},
-			// e and f read more than one pCPU (schedstat's lumpy wait):
-			// their demand is capped at 100.
-			wantLoad: []float64{110, 110, 100, 100},
-		},
-		{
-			name: "NewVCPU_KeepsItsPlaceAndCounts",
-			vs:   cat(busy("old", 2, 0, 50, 0), []tv{{"new", 0, 0, false, 0, 0}}),
-			// The new vCPU has no prev sample: load 0, never moved.
-			wantMoves: []Move{{"olda", 0, 0, 1, ReasonLowersSpread}},
-			wantLoad:  []float64{50, 50, 0, 0},
+			wantMoves: []Move{mv("a", 0, 0, 1, ReasonSwap), mv("c", 0, 1, 0, ReasonSwap)},
+			wantLoad:  []float64{110, 110, 100, 100},
 		},
 		{
 			name:      "MultiVCPUDomain_SpreadsItsVCPUs",
 			vs:        []tv{{"vm", 0, 0, true, 50, 0}, {"vm", 1, 0, true, 50, 0}, {"vm", 2, 0, true, 50, 0}, {"vm", 3, 1, false, 50, 0}},
-			wantMoves: []Move{{"vm", 0, 0, 2, ReasonLowersSpread}, {"vm", 1, 0, 3, ReasonLowersSpread}},
+			wantMoves: []Move{mv("vm", 0, 0, 2, ReasonLowersSpread), mv("vm", 1, 0, 3, ReasonLowersSpread)},
 			wantLoad:  []float64{50, 50, 50, 50},
 		},
 		{
-			name:     "OutsideCPUs_LeftAlone",
-			vs:       []tv{{"vm", 0, 5, true, 100, 0}, {"vm", 1, 6, false, 100, 0}},
-			wantLoad: []float64{0, 0, 0, 0},
+			name:      "OutsideCPUs_LeftAlone",
+			vs:        []tv{{"vm", 0, 5, true, 100, 0}, {"vm", 1, 6, false, 100, 0}},
+			wantMoves: []Move{},
+			wantLoad:  []float64{0, 0, 0, 0},
+		},
+		{
+			name:      "FixedHeavyCountsButStays_MovesTheOther",
+			vs:        cat(busy("fix", 1, 0, 50, 50), busy("vm", 1, 0, 50, 50)),
+			fixed:     []string{"fixa"},
+			wantMoves: []Move{mv("vma", 0, 0, 1, ReasonLowersSpread)},
+			wantLoad:  []float64{100, 100, 0, 0},
+		},
+		{
+			name:      "AllFixed_NoMove",
+			vs:        busy("fix", 2, 0, 50, 50),
+			fixed:     []string{"fixa", "fixb"},
+			wantMoves: []Move{},
+			wantLoad:  []float64{200, 0, 0, 0},
+		},
+		{
+			name: "HostProcessOwnsCPU0_VCPUsLeaveIt",
+			// A host process and two vCPUs share pCPU 0 evenly: the process
+			// was capped like them, so it counts as wanting the whole pCPU.
+			vs:        cat(busy("vm", 2, 0, 33.3, 66.7), busy("idle", 2, 3, 0, 0)),
+			bg:        map[int]float64{0: 33.3},
+			wantMoves: []Move{mv("vma", 0, 0, 1, ReasonLowersSpread), mv("vmb", 0, 0, 2, ReasonLowersSpread)},
+			wantLoad:  []float64{33.3, 100, 100, 0},
+		},
+		{
+			name: "LightEmulatorThread_CountsWhatItRan",
+			vs:   busy("vm", 2, 0, 35, 15),
+			bg:   map[int]float64{0: 30},
+			// 30 + 50 + 50 on pCPU 0: both vCPUs go, the thread stays.
+			wantMoves: []Move{mv("vma", 0, 0, 1, ReasonLowersSpread), mv("vmb", 0, 0, 2, ReasonLowersSpread)},
+			wantLoad:  []float64{30, 50, 50, 0},
+		},
+		{
+			name:      "CPUSet_StaysInsideAllowedThoughCPU2IsFreer",
+			vs:        cat(busy("db", 1, 0, 50, 50), busy("dc", 1, 0, 50, 50), busy("web", 1, 1, 30, 0)),
+			allowed:   map[string]cpuset.CPUSet{"dba": cpuset.New(0, 1), "dca": cpuset.New(0, 1)},
+			wantMoves: []Move{mv("dba", 0, 0, 1, ReasonLowersSpread), mv("weba", 0, 1, 2, ReasonLowersSpread)},
+			wantLoad:  []float64{100, 100, 30, 0},
+		},
+		{
+			name:      "TwoNodes_InNodeMovesSuffice_NoneCrosses",
+			vs:        cat(busy("a", 2, 0, 50, 50), busy("b", 2, 2, 50, 50)),
+			cfg:       Config{Topology: Topology{Nodes: []cpuset.CPUSet{cpuset.New(0, 1), cpuset.New(2, 3)}}},
+			wantMoves: []Move{mv("ba", 0, 2, 3, ReasonLowersSpread), mv("aa", 0, 0, 1, ReasonLowersSpread)},
+			wantLoad:  []float64{100, 100, 100, 100},
+		},
+		{
+			name:     "TwoNodes_InNodeCannotReach_Crosses",
+			vs:       busy("a", 4, 0, 25, 75),
+			cfg:      Config{Topology: Topology{Nodes: []cpuset.CPUSet{cpuset.New(0, 1), cpuset.New(2, 3)}}},
+			wantLoad: []float64{100, 100, 100, 100},
+		},
+		{
+			name:      "SMT_SecondBurnerGoesToAnIdleCoreNotTheSibling",
+			vs:        busy("b", 2, 0, 50, 50),
+			cfg:       Config{Topology: Topology{Cores: []cpuset.CPUSet{cpuset.New(0, 1), cpuset.New(2, 3)}}},
+			wantMoves: []Move{mv("ba", 0, 0, 2, ReasonLowersSpread)},
+			wantLoad:  []float64{100, 0, 100, 0},
+		},
+		{
+			name: "SMT_BusySiblingsBesideAnIdleCore_Unstacked",
+			// The spread (100) cannot fall, so only the SMT rule moves.
+			vs:        cat(busy("b", 1, 0, 100, 0), busy("c", 1, 1, 100, 0)),
+			cfg:       Config{Topology: Topology{Cores: []cpuset.CPUSet{cpuset.New(0, 1), cpuset.New(2, 3)}}},
+			wantMoves: []Move{mv("ba", 0, 0, 2, ReasonUnstack)},
+			wantLoad:  []float64{0, 100, 100, 0},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			prev, cur := samples(cpus, tc.vs)
-			cfg := Config{Threshold: 10, CPUs: cpus}
-			plan := NewAdaptive().Plan(prev, cur, testInterval, cfg)
-			if tc.wantMoves != nil {
+			cfg := tc.cfg
+			cfg.Threshold, cfg.CPUs = 10, four
+			s := snap(four, testWindow, tc.vs)
+			s.Background = tc.bg
+			for i := range s.VCPUs {
+				v := &s.VCPUs[i]
+				v.Allowed = tc.allowed[v.ID.Domain]
+				for _, f := range tc.fixed {
+					v.Fixed = v.Fixed || v.ID.Domain == f
+				}
+			}
+			p := NewAdaptive()
+			plan := p.Plan(s, cfg)
+			if tc.wantMoves != nil && len(tc.wantMoves)+len(plan.Moves) > 0 {
 				if diff := cmp.Diff(tc.wantMoves, plan.Moves); diff != "" {
 					t.Errorf("moves (-want +got):\n%s", diff)
 				}
 			}
-			if diff := cmp.Diff(tc.wantLoad, pcpuDemand(prev, cur, cpus, plan)); diff != "" {
-				t.Errorf("pCPU demand after the plan (-want +got):\n%s\nplan: %v", diff, plan.Moves)
+			after := applied(s, plan)
+			if diff := cmp.Diff(tc.wantLoad, planned(p, after, cfg)); diff != "" {
+				t.Errorf("pCPU load after the plan (-want +got):\n%s\nplan: %v", diff, plan.Moves)
 			}
-			p2, c2 := applied(prev, cur, plan)
-			if again := NewAdaptive().Plan(p2, c2, testInterval, cfg).Moves; len(again) != 0 {
+			if again := p.Plan(after, cfg).Moves; len(again) != 0 {
 				t.Errorf("planning on the plan's result moved again: %v", again)
 			}
 		})
 	}
 }
 
+// planned is each pCPU's load in s as adaptive counts it, background at
+// its estimate, in percent (one decimal).
+func planned(p *Adaptive, s Snapshot, cfg Config) []float64 {
+	h := newHost(&s, &cfg, nil)
+	for i := range h.vcpus {
+		v := &s.VCPUs[h.vcpus[i].src]
+		h.vcpus[i].load = min(units(v.Usage+v.Wait), fullCPU)
+	}
+	q := &Adaptive{bgCalm: map[int]int64{}}
+	for c, v := range p.bgCalm {
+		q.bgCalm[c] = v
+	}
+	q.background(h)
+	out := make([]float64, len(h.cpus))
+	for c, l := range h.loads() {
+		out[c] = float64((l+50)/100) / 10
+	}
+	return out
+}
+
 func TestAdaptive_DegenerateInputs_EmptyPlan(t *testing.T) {
-	_, cur := samples(cpuset.New(0, 1), busy("vm", 2, 0, 50, 50))
+	s := snap(cpuset.New(0, 1), testWindow, busy("vm", 2, 0, 50, 50))
 	tests := []struct {
-		name     string
-		prev     Snapshot
-		interval int64
-		cpus     cpuset.CPUSet
+		name string
+		s    Snapshot
+		cpus cpuset.CPUSet
 	}{
-		{"NoCPUs", Snapshot{}, 1e9, cpuset.New()},
-		{"ZeroInterval", cur, 0, cpuset.New(0, 1)},
-		{"NoPrev_AllNew", Snapshot{}, 1e9, cpuset.New(0, 1)},
+		{"NoCPUs", s, cpuset.New()},
+		{"NoVCPUs", Snapshot{At: time.Second, Window: time.Second}, cpuset.New(0, 1)},
+		{"EmptyAffinity", Snapshot{At: time.Second, Window: time.Second, VCPUs: []VCPU{{ID: VCPUID{"x", 0}, PCPU: 0, Usage: 100}}}, cpuset.New(0, 1)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := NewAdaptive().Plan(tc.prev, cur, time.Duration(tc.interval), Config{Threshold: 10, CPUs: tc.cpus})
-			if len(got.Moves) != 0 {
+			if got := NewAdaptive().Plan(tc.s, Config{Threshold: 10, CPUs: tc.cpus}); len(got.Moves) != 0 {
 				t.Errorf("got moves %v, want none", got.Moves)
 			}
 		})

@@ -1,33 +1,38 @@
 package balancer
 
 import (
-	"sort"
-	"time"
+	"cmp"
+	"slices"
 )
 
 // classic is the seed's policy, kept exactly, flaws included.
 type classic struct{}
 
-// NewClassic returns the seed's policy: usage is measured run time only; if
-// the busiest pCPU's usage exceeds the freest's by more than the threshold,
-// the busiest vCPU on the busiest pCPU is pinned to the freest pCPU (ties
-// go to the lowest CPU id and the first vCPU by domain and index); every
-// other unpinned vCPU is pinned where it last ran. One move per cycle. It
-// never checks that the move helps, so a lone heavy vCPU ping-pongs.
+// NewClassic returns the seed's policy: usage is measured run time only
+// (wait, background and topology are ignored); if the busiest pCPU's usage
+// exceeds the freest's by more than the threshold, the busiest vCPU on the
+// busiest pCPU is pinned to the freest pCPU (ties go to the lowest CPU id
+// and the first vCPU by identity); every other unpinned vCPU is pinned
+// where it last ran. One move per cycle. It never checks that the move
+// helps, so a lone heavy vCPU ping-pongs. The one addition to the seed:
+// a vCPU whose Allowed set excludes the freest pCPU is never the mover,
+// because vsched never pins outside the operator's range.
 func NewClassic() Policy { return classic{} }
 
 // Name returns "classic".
 func (classic) Name() string { return "classic" }
 
 // Plan implements Policy.
-func (classic) Plan(prev, cur Snapshot, interval time.Duration, cfg Config) Plan {
-	h := newHost(prev, cur, interval, cfg, false)
+func (classic) Plan(s Snapshot, cfg Config) Plan {
+	h := newHost(&s, &cfg, nil)
 	if len(h.vcpus) == 0 {
 		return Plan{}
 	}
 	load := make([]int64, len(h.cpus))
 	for i := range h.vcpus {
-		load[h.vcpus[i].home] += h.vcpus[i].load
+		v := &h.vcpus[i]
+		v.load = units(s.VCPUs[v.src].Usage)
+		load[v.home] += v.load
 	}
 	busiest, freest := 0, 0
 	for c := range load {
@@ -38,36 +43,40 @@ func (classic) Plan(prev, cur Snapshot, interval time.Duration, cfg Config) Plan
 			freest = c
 		}
 	}
-	var plan Plan
-	mover := -1
+	mover := int32(-1)
 	if load[busiest]-load[freest] > thresholdUnits(cfg.Threshold) {
 		for i := range h.vcpus {
 			v := &h.vcpus[i]
-			if v.home != int32(busiest) || !v.known || v.fixed {
+			if v.home != int32(busiest) || s.VCPUs[v.src].Fixed || !h.allowed(v, int32(freest)) {
 				continue
 			}
 			if mover < 0 || v.load > h.vcpus[mover].load ||
-				v.load == h.vcpus[mover].load && h.less(v, &h.vcpus[mover]) {
-				mover = i
+				v.load == h.vcpus[mover].load && h.less(int32(i), mover) {
+				mover = int32(i)
 			}
 		}
 	}
+	var plan Plan
 	if mover >= 0 {
-		v := &h.vcpus[mover]
-		plan.Moves = append(plan.Moves, h.move(v, h.cpus[freest], ReasonBusiestToFreest))
+		plan.Moves = append(plan.Moves, h.move(&h.vcpus[mover], int32(freest), ReasonBusiestToFreest))
 	}
 	var inPlace []Move
 	for i := range h.vcpus {
-		if v := &h.vcpus[i]; i != mover && !v.pinned && !v.fixed {
-			inPlace = append(inPlace, h.move(v, h.cpus[v.home], ReasonPinInPlace))
+		if v := &h.vcpus[i]; int32(i) != mover && !v.pinned && !s.VCPUs[v.src].Fixed {
+			inPlace = append(inPlace, h.move(v, v.home, ReasonPinInPlace))
 		}
 	}
-	sort.Slice(inPlace, func(i, j int) bool {
-		if inPlace[i].Domain != inPlace[j].Domain {
-			return inPlace[i].Domain < inPlace[j].Domain
-		}
-		return inPlace[i].VCPU < inPlace[j].VCPU
-	})
+	sortMoves(inPlace)
 	plan.Moves = append(plan.Moves, inPlace...)
 	return plan
+}
+
+// sortMoves orders moves by vCPU identity.
+func sortMoves(ms []Move) {
+	slices.SortFunc(ms, func(a, b Move) int {
+		if c := cmp.Compare(a.ID.Domain, b.ID.Domain); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID.VCPU, b.ID.VCPU)
+	})
 }

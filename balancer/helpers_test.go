@@ -1,87 +1,79 @@
 package balancer
 
 import (
+	"fmt"
 	"math/rand/v2"
-	"sort"
-	"strconv"
 	"time"
 
 	"k8s.io/utils/cpuset"
 )
 
-// tv is a vCPU in a literal test topology: where it runs, whether it is
-// pinned there, and its usage and run-queue wait over the interval in
-// percent of one pCPU.
+// tv is a vCPU in a literal test host: its domain (also its UUID here),
+// vCPU id, where it runs, whether it is pinned there, and its usage and
+// run-queue wait over the window in percent of one pCPU.
 type tv struct {
 	dom         string
-	idx, cpu    int
+	id, cpu     int
 	pinned      bool
 	usage, wait float64
 }
 
-const testInterval = time.Second
+const testWindow = time.Second
 
-// samples builds prev (all counters zero) and cur (counters advanced by
-// usage and wait over testInterval) for the topology.
-func samples(all cpuset.CPUSet, vs []tv) (prev, cur Snapshot) {
+// snap builds the snapshot of a literal host at time at.
+func snap(all cpuset.CPUSet, at time.Duration, vs []tv) Snapshot {
+	s := Snapshot{At: at, Window: testWindow}
 	for _, v := range vs {
 		pin := all
 		if v.pinned {
 			pin = cpuset.New(v.cpu)
 		}
-		x := VCPU{Domain: v.dom, Index: v.idx, PCPU: v.cpu, Pin: pin}
-		prev.VCPUs = append(prev.VCPUs, x)
-		x.RunNs = uint64(v.usage * float64(testInterval) / 100)
-		x.WaitNs = uint64(v.wait * float64(testInterval) / 100)
-		cur.VCPUs = append(cur.VCPUs, x)
+		s.VCPUs = append(s.VCPUs, VCPU{ID: VCPUID{v.dom, v.id}, Name: fmt.Sprintf("%s/%d", v.dom, v.id),
+			PCPU: v.cpu, Pin: pin, Usage: v.usage, Wait: v.wait})
 	}
-	return prev, cur
+	return s
 }
 
-// applied returns the samples one interval after plan was applied, with
-// every vCPU's run and wait advancing exactly as in the last interval.
-func applied(prev, cur Snapshot, plan Plan) (Snapshot, Snapshot) {
-	to := map[vkey]int{}
+// applied returns the snapshot one window after plan was applied, every
+// vCPU's rates unchanged.
+func applied(s Snapshot, plan Plan) Snapshot {
+	to := map[VCPUID]int{}
 	for _, m := range plan.Moves {
-		to[vkey{m.Domain, m.VCPU}] = m.To
+		to[m.ID] = m.To
 	}
-	next := Snapshot{VCPUs: make([]VCPU, len(cur.VCPUs))}
-	for i, v := range cur.VCPUs {
-		p := prev.VCPUs[i]
-		v.RunNs += v.RunNs - p.RunNs
-		v.WaitNs += v.WaitNs - p.WaitNs
-		if c, ok := to[vkey{v.Domain, v.Index}]; ok {
-			v.PCPU, v.Pin = c, cpuset.New(c)
+	next := s
+	next.At += s.Window
+	next.VCPUs = append([]VCPU(nil), s.VCPUs...)
+	for i := range next.VCPUs {
+		if c, ok := to[next.VCPUs[i].ID]; ok {
+			next.VCPUs[i].PCPU, next.VCPUs[i].Pin = c, cpuset.New(c)
 		}
-		next.VCPUs[i] = v
 	}
-	return cur, next
+	return next
 }
 
-// demandSpread is the spread of per-pCPU demand (run plus wait) between
-// the two samples, over cpus, in percentage points.
-func demandSpread(prev, cur Snapshot, cpus cpuset.CPUSet) float64 {
-	h := newHost(prev, cur, testInterval, Config{CPUs: cpus}, true)
-	return percent(newState(h).spread())
+// loads is each pCPU's load (run plus wait, at most 100 per vCPU, plus
+// background) in percent, with no memory: what the test host puts there.
+func loads(s Snapshot, cfg Config) []float64 {
+	h := newHost(&s, &cfg, nil)
+	for i := range h.vcpus {
+		v := &s.VCPUs[h.vcpus[i].src]
+		h.vcpus[i].load = min(units(v.Usage+v.Wait), fullCPU)
+	}
+	st := newState(h)
+	out := make([]float64, len(st.load))
+	for c, l := range st.load {
+		out[c] = float64(l) / unitsPerPercent
+	}
+	return out
 }
 
-// randomTopology places n one-vCPU-per-domain-or-more vCPUs with random
-// demand on random pCPUs (some pinned, some not, some waiting).
-func randomTopology(r *rand.Rand, n, m int) []tv {
-	vs := make([]tv, n)
-	for i := range vs {
-		d := float64(r.IntN(101))
-		if r.IntN(4) == 0 {
-			d = float64(r.IntN(5)) * 25
-		}
-		wait := 0.0
-		if r.IntN(2) == 0 {
-			wait, d = d/2, d/2
-		}
-		vs[i] = tv{dom: string(rune('a' + r.IntN(8))), idx: i, cpu: r.IntN(m),
-			pinned: r.IntN(3) > 0, usage: d, wait: wait}
+func spreadPct(l []float64) float64 {
+	mx, mn := l[0], l[0]
+	for _, x := range l {
+		mx, mn = max(mx, x), min(mn, x)
 	}
-	return vs
+	return mx - mn
 }
 
 func cpusN(m int) cpuset.CPUSet {
@@ -92,15 +84,61 @@ func cpusN(m int) cpuset.CPUSet {
 	return cpuset.New(ids...)
 }
 
-func fmtF(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
-
-func sortedKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+func span(lo, hi int) cpuset.CPUSet {
+	var ids []int
+	for c := lo; c <= hi; c++ {
+		ids = append(ids, c)
 	}
-	sort.Strings(keys)
-	return keys
+	return cpuset.New(ids...)
 }
 
-func sortStrings(s []string) { sort.Strings(s) }
+// twoSocket is a host of m pCPUs (m divisible by 4) numbered as Intel
+// numbers a two-socket SMT2 machine: node 0 holds 0..m/4-1 and
+// m/2..3m/4-1, and the siblings of CPU c < m/2 is c + m/2.
+func twoSocket(m int) Topology {
+	q := m / 4
+	var t Topology
+	t.Nodes = []cpuset.CPUSet{span(0, q-1).Union(span(2*q, 3*q-1)), span(q, 2*q-1).Union(span(3*q, 4*q-1))}
+	for c := range m / 2 {
+		t.Cores = append(t.Cores, cpuset.New(c, c+m/2))
+	}
+	return t
+}
+
+// bigHost is the benchmark's host: n vCPUs in 4-vCPU domains on m pCPUs
+// of a two-socket SMT2 machine, placed and loaded at random, some waiting;
+// a quarter of the domains restricted to node 0, a quarter to node 1; a
+// little background on one pCPU in eight.
+func bigHost(r *rand.Rand, n, m int) (Snapshot, Config) {
+	topo := twoSocket(m)
+	cfg := Config{Threshold: DefaultThreshold, CPUs: cpusN(m), Topology: topo}
+	s := Snapshot{At: testWindow, Window: testWindow, Background: map[int]float64{}}
+	for c := 0; c < m; c += 8 {
+		s.Background[c] = float64(5 + r.IntN(25))
+	}
+	for i := range n {
+		dom := fmt.Sprintf("%08x-0000-4000-8000-000000000000", i/4)
+		var allowed cpuset.CPUSet
+		switch (i / 4) % 4 {
+		case 0:
+			allowed = topo.Nodes[0]
+		case 1:
+			allowed = topo.Nodes[1]
+		}
+		var cpu int
+		if allowed.IsEmpty() {
+			cpu = r.IntN(m)
+		} else {
+			l := allowed.List()
+			cpu = l[r.IntN(len(l))]
+		}
+		d := float64(r.IntN(101))
+		wait := 0.0
+		if r.IntN(2) == 0 {
+			wait, d = d/2, d/2
+		}
+		s.VCPUs = append(s.VCPUs, VCPU{ID: VCPUID{dom, i % 4}, Name: fmt.Sprintf("vm%d/%d", i/4, i%4),
+			PCPU: cpu, Pin: cpuset.New(cpu), Allowed: allowed, Usage: d, Wait: wait})
+	}
+	return s, cfg
+}

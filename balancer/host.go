@@ -1,75 +1,71 @@
 package balancer
 
 import (
+	"cmp"
 	"math"
-	"time"
 )
 
-// Loads are handled as integer milli-percent of one pCPU, so that sums are
-// exact and the same state always compares the same way.
+// Loads are integer milli-percent of one pCPU, so that sums are exact and
+// the same state always compares the same way.
 const (
 	unitsPerPercent = 1000
 	fullCPU         = 100 * unitsPerPercent
 )
 
-// hv is one managed vCPU inside a host view. It holds no pointer (its
-// name stays in the snapshot), so that a large host is cheap to build and
-// costs the garbage collector nothing to scan.
-type hv struct {
-	load   int64 // usage or demand, in units
-	key    int64 // orders as (domain, index) when host.keyed
-	src    int32 // its place in the current snapshot
-	home   int32 // dense pCPU at the start: its pin, or where it ran
-	pinned bool  // pinned to a single pCPU of the balanced set
-	known  bool  // present in prev, so load was measured
-	fixed  bool  // counted but never moved (VCPU.Fixed)
-	mov    bool  // movable: known, load > 0 and not fixed
-}
-
-// move returns the Move that pins v to pCPU to (a CPU id).
-func (h *host) move(v *hv, to int, reason string) Move {
-	x := &h.src[v.src]
-	from := Unpinned
-	if v.pinned {
-		from = h.cpus[v.home]
+// units converts a percentage of one pCPU to load units, clamped to 0 and
+// one pCPU (a thread cannot want more; schedstat's wait is lumpy).
+func units(pct float64) int64 {
+	if !(pct > 0) {
+		return 0
 	}
-	return Move{Domain: x.Domain, VCPU: x.Index, From: from, To: to, Reason: reason}
+	return min(int64(math.Round(pct*unitsPerPercent)), fullCPU)
 }
 
-// host is what a policy sees: the balanced pCPUs (dense indices, in
-// ascending CPU id order) and the vCPUs it may manage.
+// thresholdUnits converts a threshold in percentage points to units.
+func thresholdUnits(t float64) int64 {
+	if !(t > 0) {
+		return 0
+	}
+	return int64(math.Round(t * unitsPerPercent))
+}
+
+// host is a snapshot seen on dense pCPU indices: 0..m-1 for the CPUs of
+// Config.CPUs in ascending id order.
 type host struct {
-	cpus  []int // dense index -> CPU id
-	vcpus []hv
-	src   []VCPU // the current snapshot's vCPUs, which hv.src indexes
-	keyed bool   // hv.key orders vCPUs (see keyer)
-	// grouped (with keyed): within each domain, vCPUs come in ascending
-	// index order, so a stable sort by domain rank sorts them by key.
-	grouped bool
-	domains int      // distinct domains, when keyed
-	mem     *scratch // where states allocate; nil: the heap
+	cpus  []int     // dense index -> CPU id
+	node  []int32   // per pCPU: its NUMA node (0 when the topology has none)
+	core  []int32   // per pCPU: its core, or -1 when not in any core
+	cores [][]int32 // per core: its pCPUs
+	bg    []int64   // per pCPU: background load
+	vcpus []hv      // the vCPUs that run on a balanced pCPU
+	src   []VCPU    // the snapshot's vCPUs, which hv.src indexes
 }
 
-type vkey struct {
-	domain string
-	index  int
+// hv is one vCPU inside a host view.
+type hv struct {
+	src    int32    // its place in the snapshot
+	home   int32    // pCPU at the start: its pin, or where it ran
+	pinned bool     // pinned to a single pCPU
+	any    bool     // may go to any pCPU (Allowed is empty)
+	mask   []uint64 // Allowed over dense pCPUs, when cached
+	load   int64    // what the policy counts for it
+	mov    bool     // the policy may move it
 }
 
-// newHost keeps the vCPUs cfg lets the policy manage and measures their
-// load over the interval: run time only, or run plus wait when demand is
-// set, at most one full pCPU. A vCPU absent from prev (or whose counters went backwards) is new:
-// it keeps its place, with load 0, and is never moved.
-func newHost(prev, cur Snapshot, interval time.Duration, cfg Config, demand bool) *host {
-	return fillHost(&host{}, prev, cur, interval, cfg, demand)
-}
-
-// fillHost is newHost into h, whose mem (if any) it allocates from.
-func fillHost(h *host, prev, cur Snapshot, interval time.Duration, cfg Config, demand bool) *host {
-	h.cpus, h.src = cfg.CPUs.List(), cur.VCPUs
-	if len(h.cpus) == 0 || interval <= 0 {
+// newHost maps s onto cfg's pCPUs. A vCPU with an empty affinity, or that
+// runs (or is pinned) outside cfg.CPUs, is left out: its load is not on a
+// balanced pCPU. Loads are left to the policy. sets may be nil.
+func newHost(s *Snapshot, cfg *Config, sets *setCache) *host {
+	if sets != nil {
+		sets.begin(cfg.CPUs)
+		defer sets.end()
+	}
+	h := &host{cpus: sets.list(cfg.CPUs), src: s.VCPUs}
+	m := len(h.cpus)
+	if m == 0 {
 		return h
 	}
-	dense := make([]int32, h.cpus[len(h.cpus)-1]+1)
+	dense := make([]int32, h.cpus[m-1]+1)
 	for i := range dense {
 		dense[i] = -1
 	}
@@ -82,77 +78,96 @@ func fillHost(h *host, prev, cur Snapshot, interval time.Duration, cfg Config, d
 		}
 		return dense[c]
 	}
-	var byKey map[vkey]int
-	var keys keyer
-	h.vcpus = take(h.mem, vcpusOf, len(cur.VCPUs))
-	n, ns := 0, float64(interval.Nanoseconds())
-	for i := range cur.VCPUs {
-		v := &cur.VCPUs[i]
-		home, pinned := in(v.PCPU), false
-		switch n := v.Pin.Size(); {
-		case home < 0 || n == 0:
-			continue
-		case n == 1:
-			pinned = true
-			if !v.Pin.Contains(v.PCPU) {
-				home = in(v.Pin.List()[0])
-			}
-		case !v.Pin.Contains(v.PCPU) && v.Pin.Intersection(cfg.CPUs).IsEmpty():
-			home = -1
-		}
-		if home < 0 {
-			continue
-		}
-		x := hv{src: int32(i), pinned: pinned, home: home, fixed: v.Fixed, key: keys.key(v)}
-		var p *VCPU
-		if i < len(prev.VCPUs) && prev.VCPUs[i].Index == v.Index && prev.VCPUs[i].Domain == v.Domain {
-			p = &prev.VCPUs[i]
-		} else {
-			if byKey == nil {
-				byKey = make(map[vkey]int, len(prev.VCPUs))
-				for j, w := range prev.VCPUs {
-					byKey[vkey{w.Domain, w.Index}] = j
-				}
-			}
-			if j, ok := byKey[vkey{v.Domain, v.Index}]; ok {
-				p = &prev.VCPUs[j]
+	h.node, h.core, h.bg = make([]int32, m), make([]int32, m), make([]int64, m)
+	for n, set := range cfg.Topology.Nodes {
+		for _, c := range sets.list(set) {
+			if d := in(c); d >= 0 {
+				h.node[d] = int32(n)
 			}
 		}
-		if p != nil && v.RunNs >= p.RunNs && v.WaitNs >= p.WaitNs {
-			d := v.RunNs - p.RunNs
-			if demand {
-				d += v.WaitNs - p.WaitNs
-			}
-			x.known = true
-			// A thread cannot want more than one pCPU: run plus wait above
-			// the interval is schedstat's lumpy accounting (wait is added
-			// when the thread next runs), not demand.
-			x.load = min(int64(roundUp(float64(d)*fullCPU/ns)), fullCPU)
-		}
-		x.mov = x.known && x.load > 0 && !x.fixed
-		h.vcpus[n] = x
-		n++
 	}
-	h.vcpus = h.vcpus[:n]
-	keys.rank(h)
+	for i := range h.core {
+		h.core[i] = -1
+	}
+	for _, set := range cfg.Topology.Cores {
+		var sib []int32
+		for _, c := range sets.list(set) {
+			if d := in(c); d >= 0 && h.core[d] < 0 {
+				sib = append(sib, d)
+			}
+		}
+		if len(sib) > 1 {
+			for _, d := range sib {
+				h.core[d] = int32(len(h.cores))
+			}
+			h.cores = append(h.cores, sib)
+		}
+	}
+	for c, pct := range s.Background {
+		if d := in(c); d >= 0 {
+			h.bg[d] = units(pct)
+		}
+	}
+	h.vcpus = make([]hv, 0, len(s.VCPUs))
+	for i := range s.VCPUs {
+		v := &s.VCPUs[i]
+		x := hv{src: int32(i), home: in(v.PCPU), any: v.Allowed.IsEmpty()}
+		switch v.Pin.Size() {
+		case 0:
+			continue
+		case 1:
+			x.pinned = true
+			if !v.Pin.Contains(v.PCPU) {
+				x.home = in(v.Pin.List()[0])
+			}
+		}
+		if x.home < 0 {
+			continue
+		}
+		if !x.any {
+			x.mask = sets.mask(v.Allowed, in)
+		}
+		h.vcpus = append(h.vcpus, x)
+	}
 	return h
 }
 
-// thresholdUnits converts a threshold in percentage points to units.
-func thresholdUnits(t float64) int64 {
-	if !(t > 0) {
-		return 0
+// allowed reports whether v may be pinned to pCPU c.
+func (h *host) allowed(v *hv, c int32) bool {
+	switch {
+	case v.any:
+		return true
+	case v.mask != nil:
+		return v.mask[c>>6]&(1<<(c&63)) != 0
 	}
-	return int64(math.Round(t * unitsPerPercent))
+	return h.src[v.src].Allowed.Contains(h.cpus[c])
 }
 
-// roundUp is math.Round for finite x >= 0 (halves away from zero), which
-// it equals exactly: x - Trunc(x) is exact. Trunc is one instruction where
-// Round is not.
-func roundUp(x float64) float64 {
-	t := math.Trunc(x)
-	if x-t >= 0.5 {
-		t++
+// less orders vCPUs by identity (domain UUID, then vCPU id): the
+// package's tie-break.
+func (h *host) less(v, w int32) bool {
+	x, y := &h.src[h.vcpus[v].src].ID, &h.src[h.vcpus[w].src].ID
+	if c := cmp.Compare(x.Domain, y.Domain); c != 0 {
+		return c < 0
 	}
-	return t
+	return x.VCPU < y.VCPU
+}
+
+// move returns the Move that pins v to dense pCPU to.
+func (h *host) move(v *hv, to int32, reason string) Move {
+	x := &h.src[v.src]
+	from := Unpinned
+	if v.pinned {
+		from = h.cpus[v.home]
+	}
+	return Move{ID: x.ID, Name: x.Name, From: from, To: h.cpus[to], Reason: reason}
+}
+
+// loads returns each pCPU's load with every vCPU at home.
+func (h *host) loads() []int64 {
+	l := append([]int64(nil), h.bg...)
+	for i := range h.vcpus {
+		l[h.vcpus[i].home] += h.vcpus[i].load
+	}
+	return l
 }

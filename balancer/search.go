@@ -1,74 +1,277 @@
 package balancer
 
-import "math"
+// The search behind adaptive. It works on a state and changes one thing
+// at a time, always the best of a few candidate steps:
+//
+//  1. move a vCPU off the busiest pCPU to the freest pCPU it may use;
+//  2. if none helps, swap a vCPU of the busiest pCPU with a lighter one
+//     of one of the freest pCPUs;
+//  3. if none helps, move a vCPU from any pCPU onto the freest pCPU
+//     (raising the minimum when the busiest cannot shed load).
+//
+// A step is taken only if it does not raise the spread and strictly lowers
+// the sum of squared loads (load d moves from a to b with 0 < d < load(a)
+// - load(b)), so the search ends and never just swaps an imbalance. When
+// no step qualifies, or the spread is within the threshold, the moves
+// after the first point with the lowest spread are undone: the result
+// depends only on the state, so searching again from it changes nothing.
+//
+// With local set, every step stays inside one NUMA node.
 
-// The step search's inner loop: for a source pCPU a and the target b, the
-// transfer of load d (0 < d < gap, gap = load[a] - load[b]) that brings d
-// closest to gap/2, i.e. the lowest e = |2d - gap|, ties going to the first
-// by key (v, then w). The spread and the sum of squares after the step
-// both grow with e, so this is the best step from a to b. Lists are sorted
-// by (load, key), so each side of gap/2 is one binary search away and the
-// first vCPU of a run of equal loads is the first by key.
-
-// nearestMove returns the vCPU on a whose move to b is best and its load,
-// or -1 when no vCPU on a weighs less than gap.
-func (s *state) nearestMove(a int32, gap int64) (v int32, load int64) {
-	l := s.on[a]
-	v, e := int32(-1), int64(math.MaxInt64)
-	i := atLeast(l, (gap+1)/2) // the first with 2d >= gap
-	if i < len(l) {
-		if d := l[i].load; d < gap {
-			v, e, load = l[i].v, 2*d-gap, d
-		}
-	}
-	if i > 0 { // loads are positive, so 0 < d
-		d := l[i-1].load
-		j := atLeast(l[:i], d)
-		if x := gap - 2*d; x < e || x == e && s.h.less(&s.h.vcpus[l[j].v], &s.h.vcpus[v]) {
-			v, load = l[j].v, d
-		}
-	}
-	return v, load
+// candidate is a step under consideration: v goes from a to b and, for a
+// swap, w comes back from b to a; d is the net load moved.
+type candidate struct {
+	v, w   int32
+	a, b   int32
+	d      int64
+	spread int64 // after the step
+	sq     int64 // change of the sum of squared loads, halved
 }
 
-// nearestSwap returns the vCPUs v on a and w on b whose exchange is best
-// and load(v) - load(w); v is -1 when no pair has 0 < load(v) - load(w) <
-// gap.
-func (s *state) nearestSwap(a, b int32, gap int64) (bv, bw int32, d int64) {
-	lb := s.on[b]
-	bv, bw, be := int32(-1), int32(-1), int64(math.MaxInt64)
-	for _, x := range s.on[a] {
-		w, dw, e := s.nearestPartner(lb, x.load, gap)
-		if w >= 0 && (e < be || e == be && s.keyLess(x.v, w, bv, bw)) {
-			bv, bw, be, d = x.v, w, e, x.load-dw
-		}
+// better orders candidates: lower spread, then lower sum of squares (the
+// net load closer to half the gap), then a move before a swap, then by
+// vCPU identity.
+func (s *state) better(x, y *candidate) bool {
+	if x.spread != y.spread {
+		return x.spread < y.spread
 	}
-	return bv, bw, d
+	if x.sq != y.sq {
+		return x.sq < y.sq
+	}
+	if x.v != y.v {
+		return s.h.less(x.v, y.v)
+	}
+	if (x.w < 0) != (y.w < 0) {
+		return x.w < 0
+	}
+	return x.w >= 0 && s.h.less(x.w, y.w)
 }
 
-// nearestPartner returns the vCPU w in l (sorted) with dv - gap < load(w)
-// < dv and 2 load(w) closest to t = 2 dv - gap (ties: first by key), its
-// load, and e = |t - 2 load(w)|; w is -1 when none qualifies.
-func (s *state) nearestPartner(l []item, dv, gap int64) (w int32, load, e int64) {
-	w, e = -1, math.MaxInt64
-	t := 2*dv - gap
-	i := 0
-	if t > 0 {
-		i = atLeast(l, (t+1)/2) // the first with 2 load(w) >= t
+// consider keeps c in *best when it qualifies and is better.
+func (s *state) consider(best *candidate, found *bool, c candidate) {
+	gap := s.load[c.a] - s.load[c.b]
+	if c.d <= 0 || c.d >= gap {
+		return
 	}
-	if i < len(l) {
-		if dw := l[i].load; dw < dv {
-			w, load, e = l[i].v, dw, 2*dw-t
+	c.spread, c.sq = s.spreadAfter(c.a, c.b, c.d), c.d*(c.d-gap)
+	if c.spread > s.spread() {
+		return
+	}
+	if !*found || s.better(&c, best) {
+		*best, *found = c, true
+	}
+}
+
+// settle searches from s and, when that ends above t, from a re-pack of
+// s too (repack.go); it returns whichever ends with the lower spread.
+func (s *state) settle(t int64, local bool) *state {
+	n := len(s.trail)
+	s.search(t, local)
+	if s.spread() <= t {
+		return s
+	}
+	r := s.clone()
+	r.undo(n)
+	r = r.repacked(t, local)
+	r.search(t, local)
+	if r.spread() < s.spread() {
+		return r
+	}
+	return s
+}
+
+// search takes steps until the spread is within t or none qualifies, then
+// undoes the moves after the first point with the lowest spread.
+func (s *state) search(t int64, local bool) {
+	start := len(s.trail)
+	best, bestAt := s.spread(), start
+	for budget := 4*len(s.h.vcpus) + 16; budget > 0 && s.spread() > t; budget-- {
+		c, ok := s.bestMove(local)
+		if !ok {
+			c, ok = s.bestSwap(local)
+		}
+		if !ok {
+			c, ok = s.bestFill(local)
+		}
+		if !ok {
+			break
+		}
+		if c.w < 0 {
+			s.move(c.v, c.b, ReasonLowersSpread)
+		} else {
+			s.move(c.v, c.b, ReasonSwap)
+			s.move(c.w, c.a, ReasonSwap)
+		}
+		if sp := s.spread(); sp < best {
+			best, bestAt = sp, len(s.trail)
 		}
 	}
-	if i > 0 {
-		dw := l[i-1].load
-		if dw > dv-gap {
-			j := atLeast(l[:i], dw)
-			if x := t - 2*dw; x < e || x == e && s.h.less(&s.h.vcpus[l[j].v], &s.h.vcpus[w]) {
-				w, load, e = l[j].v, dw, x
+	s.undo(bestAt)
+}
+
+// bestMove is step 1: the best move off the busiest pCPU. vCPUs with
+// the same allowed set share their freest target, found once.
+func (s *state) bestMove(local bool) (candidate, bool) {
+	var best candidate
+	found := false
+	a := s.order[len(s.order)-1]
+	type class struct {
+		mask *uint64 // nil: any pCPU
+		to   int32
+	}
+	var seen [4]class
+	known := seen[:0]
+	for _, v := range s.on[a] {
+		x := &s.h.vcpus[v]
+		b := int32(-2)
+		var key *uint64
+		if !x.any && x.mask != nil {
+			key = &x.mask[0]
+		}
+		if x.any || x.mask != nil {
+			for _, c := range known {
+				if c.mask == key {
+					b = c.to
+				}
+			}
+		}
+		if b == -2 {
+			b = s.freestFor(v, a, local)
+			if x.any || x.mask != nil {
+				known = append(known, class{key, b})
+			}
+		}
+		if b >= 0 {
+			s.consider(&best, &found, candidate{v: v, w: -1, a: a, b: b, d: x.load})
+		}
+	}
+	return best, found
+}
+
+// bestFill is step 3: the best move onto the freest pCPU b, from any
+// pCPU. Sources are scanned busiest first; below the busiest, what a
+// source can reach only worsens as its load falls (the rest's maximum is
+// the host's, and the pair meets lower), so the scan stops at the first
+// that cannot beat the best so far, except among the three freest, whose
+// bounds differ.
+func (s *state) bestFill(local bool) (candidate, bool) {
+	var best candidate
+	found := false
+	m := len(s.order)
+	b := s.order[0]
+	cur := s.spread()
+	for k := m - 1; k >= 1; k-- {
+		a := s.order[k]
+		gap := s.load[a] - s.load[b]
+		if gap <= 1 {
+			break
+		}
+		if local && s.h.node[a] != s.h.node[b] {
+			continue
+		}
+		// The best a source can do: half the gap each way.
+		lbS, lbQ := s.spreadAfter(a, b, gap/2), -(gap*gap)/4
+		if lbS > cur || found && (lbS > best.spread || lbS == best.spread && lbQ > best.sq) {
+			if k < m-1 && k > 3 {
+				break
+			}
+			continue
+		}
+		for _, v := range s.on[a] {
+			if s.h.allowed(&s.h.vcpus[v], b) {
+				s.consider(&best, &found, candidate{v: v, w: -1, a: a, b: b, d: s.h.vcpus[v].load})
 			}
 		}
 	}
-	return w, load, e
+	return best, found
+}
+
+// swapTargets is how many of the freest pCPUs step 3 pairs the busiest
+// with.
+const swapTargets = 8
+
+// bestSwap is step 2: the best exchange between the busiest pCPU and one
+// of the freest (of its node, when local).
+func (s *state) bestSwap(local bool) (candidate, bool) {
+	var best candidate
+	found := false
+	a := s.order[len(s.order)-1]
+	n := 0
+	for _, b := range s.order {
+		if b == a || local && s.h.node[a] != s.h.node[b] {
+			continue
+		}
+		if n++; n > swapTargets {
+			break
+		}
+		gap := s.load[a] - s.load[b]
+		for _, v := range s.on[a] {
+			dv := s.h.vcpus[v].load
+			if dv <= 0 || !s.h.allowed(&s.h.vcpus[v], b) {
+				continue
+			}
+			for _, w := range s.on[b] {
+				if d := dv - s.h.vcpus[w].load; d > 0 && d < gap && s.h.allowed(&s.h.vcpus[w], a) {
+					s.consider(&best, &found, candidate{v: v, w: w, a: a, b: b, d: d})
+				}
+			}
+		}
+	}
+	return best, found
+}
+
+// tieScan bounds how many pCPUs of equal load freestFor compares.
+const tieScan = 32
+
+// freestFor returns the freest pCPU other than a that v may use (inside
+// a's node when local), or -1. Among pCPUs of equal load it prefers one
+// in a's node, then one whose SMT siblings carry the least load, then the
+// lowest index.
+func (s *state) freestFor(v, a int32, local bool) int32 {
+	x := &s.h.vcpus[v]
+	best, ties := int32(-1), 0
+	for _, c := range s.order {
+		if c == a || local && s.h.node[c] != s.h.node[a] || !s.h.allowed(x, c) {
+			continue
+		}
+		switch {
+		case best < 0:
+			best = c
+			continue
+		case s.load[c] != s.load[best] || ties >= tieScan:
+			return best
+		}
+		ties++
+		if s.tieBefore(c, best, a) {
+			best = c
+		}
+	}
+	return best
+}
+
+// tieBefore orders two targets of equal load for a move from a: in a's
+// node first, then the lighter SMT siblings, then the lower index.
+func (s *state) tieBefore(c, d, a int32) bool {
+	if nc, nd := s.h.node[c] == s.h.node[a], s.h.node[d] == s.h.node[a]; nc != nd {
+		return nc
+	}
+	if lc, ld := s.siblingLoad(c), s.siblingLoad(d); lc != ld {
+		return lc < ld
+	}
+	return c < d
+}
+
+// siblingLoad is the load on c's SMT siblings.
+func (s *state) siblingLoad(c int32) int64 {
+	k := s.h.core[c]
+	if k < 0 {
+		return 0
+	}
+	var l int64
+	for _, d := range s.h.cores[k] {
+		if d != c {
+			l += s.load[d]
+		}
+	}
+	return l
 }

@@ -27,59 +27,94 @@ const (
 	ReasonLowersSpread = "lowers-spread"
 	// ReasonSwap is one half of an adaptive exchange of two vCPUs.
 	ReasonSwap = "swap"
-	// ReasonRepack is an adaptive move from a re-pack of the crowded pCPUs,
-	// used when single moves and swaps get stuck above the threshold.
-	ReasonRepack = "repack"
+	// ReasonUnstack moves a busy vCPU off a core whose SMT siblings are
+	// both busy, onto a whole idle core of the same NUMA node.
+	ReasonUnstack = "unstack-siblings"
 )
 
 // ErrUnknownPolicy is returned by PolicyByName for a name it does not know.
 var ErrUnknownPolicy = errors.New("unknown policy")
 
-// VCPU is one virtual CPU as the sampler saw it.
-type VCPU struct {
-	// Domain is the libvirt domain name; with Index it identifies the vCPU.
+// VCPUID identifies a vCPU everywhere: its domain's UUID and its vCPU id
+// (an id libvirt reports as online; ids need not be 0..n-1).
+type VCPUID struct {
+	// Domain is the domain's UUID.
 	Domain string
-	// Index is the vCPU number inside the domain.
-	Index int
-	// PCPU is the physical CPU the vCPU last ran on.
+	// VCPU is the vCPU id inside the domain.
+	VCPU int
+}
+
+// String formats the identity as "uuid/vcpu".
+func (id VCPUID) String() string { return fmt.Sprintf("%s/%d", id.Domain, id.VCPU) }
+
+// VCPU is one virtual CPU as the caller measured it over a window.
+type VCPU struct {
+	// ID is the vCPU's identity; unique in a Snapshot.
+	ID VCPUID
+	// Name is "domname/0", for humans and logs only.
+	Name string
+	// PCPU is the pCPU it ran on last (its pin when pinned to one CPU).
 	PCPU int
-	// RunNs is the cumulative time the vCPU ran, in nanoseconds.
-	RunNs uint64
-	// WaitNs is the cumulative time the vCPU waited in a run queue, in
-	// nanoseconds (schedstat's second field).
-	WaitNs uint64
-	// Pin is the vCPU's current affinity: a single CPU when pinned, more
-	// when unpinned.
+	// Pin is its current affinity.
 	Pin cpuset.CPUSet
-	// Fixed marks a vCPU the policy must not move or pin (a domain the
-	// user excluded, or one moved moments ago); its load still counts on
-	// the pCPU it runs on.
+	// Allowed is where it may be pinned (the operator's range ∩
+	// Config.CPUs); empty means Config.CPUs.
+	Allowed cpuset.CPUSet
+	// Usage is its run time over the window, in percent of one pCPU.
+	Usage float64
+	// Wait is its run-queue wait over the window, in percent of one pCPU.
+	Wait float64
+	// Fixed marks a vCPU never moved or pinned (excluded, opted out, the
+	// operator's pin); its load still counts where it runs.
 	Fixed bool
 }
 
-// Snapshot is one sample of every vCPU on the host.
+// Snapshot is what the caller measured over one window, rates computed
+// once.
 type Snapshot struct {
-	// VCPUs lists the vCPUs in any order; (Domain, Index) must be unique.
+	// At is the time since the daemon (or simulation) started at the end
+	// of the window: data, not a clock read.
+	At time.Duration
+	// Window is the length of time the rates cover.
+	Window time.Duration
+	// VCPUs lists the vCPUs in any order.
 	VCPUs []VCPU
+	// Background is, per pCPU, load that is not a vCPU's (emulator and I/O
+	// threads, host processes), in percent of that pCPU.
+	Background map[int]float64
+}
+
+// Topology is the host's layout: NUMA nodes and SMT sibling groups. Either
+// may be empty (one node; no SMT).
+type Topology struct {
+	// Nodes lists each NUMA node's CPUs.
+	Nodes []cpuset.CPUSet
+	// Cores lists each core's SMT siblings.
+	Cores []cpuset.CPUSet
 }
 
 // Config is what a policy is asked to respect.
 type Config struct {
 	// Threshold is the tolerated spread in percentage points of one pCPU
-	// (DefaultThreshold when the caller has no opinion; negative counts as 0).
+	// (negative counts as 0).
 	Threshold float64
 	// CPUs are the pCPUs to balance over; an empty set plans nothing.
 	CPUs cpuset.CPUSet
+	// Topology is the host's NUMA and SMT layout.
+	Topology Topology
+	// Cooldown is the least time between two moves of the same vCPU (0:
+	// the policy's default).
+	Cooldown time.Duration
 }
 
 // Move re-pins one vCPU to a single pCPU.
 type Move struct {
-	// Domain and VCPU name the vCPU.
-	Domain string
-	VCPU   int
-	// From is the pCPU the vCPU was pinned to, or Unpinned; To is its new
-	// single-CPU pin. A pin-in-place has From == Unpinned and To == the pCPU
-	// the vCPU last ran on.
+	// ID is the vCPU moved.
+	ID VCPUID
+	// Name is its human name, from VCPU.Name.
+	Name string
+	// From is the pCPU it was pinned to, or Unpinned; To is its new
+	// single-CPU pin.
 	From, To int
 	// Reason is one of the Reason constants.
 	Reason string
@@ -91,7 +126,7 @@ func (m Move) String() string {
 	if m.From == Unpinned {
 		from = "unpinned"
 	}
-	return fmt.Sprintf("%s/%d %s->%d (%s)", m.Domain, m.VCPU, from, m.To, m.Reason)
+	return fmt.Sprintf("%s %s->%d (%s)", m.Name, from, m.To, m.Reason)
 }
 
 // Plan is the list of pins that change; applying it in order is enough.
@@ -100,20 +135,20 @@ type Plan struct {
 	Moves []Move
 }
 
-// Policy turns two samples into a plan. Implementations are pure and
-// deterministic: the same inputs give the same plan.
+// Policy turns a window's measurements into a plan. A policy may keep
+// memory across calls; it is deterministic for the same sequence of
+// inputs and reads no clock.
 type Policy interface {
 	// Name returns the policy's command-line name.
 	Name() string
-	// Plan compares prev and cur, taken interval apart, and returns the
-	// pins to change.
-	Plan(prev, cur Snapshot, interval time.Duration, cfg Config) Plan
+	// Plan returns the pins to change.
+	Plan(s Snapshot, cfg Config) Plan
 }
 
 // PolicyNames returns the names PolicyByName accepts, the default first.
 func PolicyNames() []string { return []string{"adaptive", "classic"} }
 
-// PolicyByName returns the policy called name ("classic" or "adaptive").
+// PolicyByName returns a new policy called name ("classic" or "adaptive").
 func PolicyByName(name string) (Policy, error) {
 	switch name {
 	case "adaptive":

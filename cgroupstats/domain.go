@@ -4,15 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strconv"
 )
 
 // domainState is one domain's resolution: its QEMU process, cgroup and
 // vCPU threads with their open files. It is the slow path's result, kept
-// until the domain disappears from the list or one of its files vanishes.
+// until the domain disappears from the list, its vCPU ids change or one of
+// its threads vanishes.
 type domainState struct {
 	gen    uint64 // last Sample that saw the domain
 	pid    int
 	cgroup string
+	ids    []int // the vCPU ids resolved, as the caller passed them
 	vcpus  []vcpuState
 }
 
@@ -26,24 +30,21 @@ func (st *domainState) close() {
 // vCPU's thread (from its vcpuN cgroup, else from thread names), the QEMU
 // process, checks each thread once through procfs and opens its files.
 func (s *Sampler) resolve(d Domain) (*domainState, error) {
+	keptFDs.refresh()
 	dirs := s.findDomainDirs(d)
-	st := &domainState{vcpus: make([]vcpuState, max(d.VCPUs, 0))}
+	st := &domainState{ids: slices.Clone(d.VCPUs), vcpus: make([]vcpuState, 0, len(d.VCPUs))}
 	if len(dirs) > 0 {
 		st.cgroup = dirs[0].dir
 	}
-	for i := range st.vcpus {
-		st.vcpus[i] = newVCPUState(i)
-	}
 	var byComm map[int]int
-	for i := range st.vcpus {
-		v := &st.vcpus[i]
-		if dd, vdir, ok := vcpuDir(dirs, i); ok {
-			tid, err := s.pickThread(filepath.Join(vdir, dd.kind.threadsFile()), i)
+	for _, id := range d.VCPUs {
+		if id < 0 {
+			return nil, fmt.Errorf("%w: domain %d %q: negative vCPU id %d", ErrNoCgroup, d.ID, d.Name, id)
+		}
+		if dd, vdir, ok := vcpuDir(dirs, id); ok {
+			tid, err := s.pickThread(filepath.Join(vdir, dd.h.threadsFile()), id)
 			if err == nil {
-				v.tid, v.kind = tid, dd.kind
-				if dd.kind != usageNone {
-					v.paths[fUsage] = filepath.Join(vdir, dd.kind.file())
-				}
+				st.vcpus = append(st.vcpus, newVCPUState(id, tid, &keptFDs))
 				continue
 			}
 			if !errors.Is(err, errNoThread) {
@@ -59,12 +60,12 @@ func (s *Sampler) resolve(d Domain) (*domainState, error) {
 				return nil, err
 			}
 		}
-		tid, ok := byComm[i]
+		tid, ok := byComm[id]
 		if !ok {
 			return nil, fmt.Errorf("%w: domain %d %q: no thread for vCPU %d (no vcpu%d cgroup under %s, no thread named \"CPU %d/KVM\" in %s)",
-				ErrNoCgroup, d.ID, d.Name, i, i, s.cgroupRoot, i, filepath.Join(s.procRoot, fmt.Sprint(st.pid), "task"))
+				ErrNoCgroup, d.ID, d.Name, id, id, s.cgroupRoot, id, filepath.Join(s.procRoot, strconv.Itoa(st.pid), "task"))
 		}
-		v.tid = tid
+		st.vcpus = append(st.vcpus, newVCPUState(id, tid, &keptFDs))
 	}
 	if st.pid == 0 && len(st.vcpus) > 0 {
 		if pid, err := s.tgid(st.vcpus[0].tid); err == nil {
@@ -78,7 +79,7 @@ func (s *Sampler) resolve(d Domain) (*domainState, error) {
 		v := &st.vcpus[i]
 		err := s.crossCheck(st.pid, v.tid)
 		if err == nil {
-			err = v.open(s.procRoot, st.pid)
+			err = v.open(s.procRoot, st.pid, !s.sysAffinity)
 		}
 		if err != nil {
 			st.close()

@@ -29,12 +29,17 @@ type parseReason string
 
 func (r parseReason) Error() string { return string(r) }
 
+// errReplaced reports a thread whose identity changed under a kept TID:
+// another start time, or counters that went backwards. It wraps into
+// ErrVanished.
+var errReplaced = errors.New("thread replaced (start time or counters differ)")
+
 // isGone reports whether an I/O error means the file's object is gone:
 // ESRCH for a dead task's open /proc file, ENODEV for a removed cgroup's
 // open file, ENOENT when the path no longer exists.
 func isGone(err error) bool {
 	return errors.Is(err, unix.ESRCH) || errors.Is(err, unix.ENOENT) ||
-		errors.Is(err, unix.ENODEV)
+		errors.Is(err, unix.ENODEV) || errors.Is(err, errReplaced)
 }
 
 // fileErr wraps an error on path with the fitting sentinel: ErrVanished for

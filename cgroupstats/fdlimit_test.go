@@ -1,6 +1,8 @@
-package cgroupstats
+package cgroupstats_test
 
 import (
+	"github.com/vsched/vsched/cgroupstats"
+	"github.com/vsched/vsched/cgroupstats/cgroupstatstest"
 	"os"
 	"testing"
 
@@ -10,7 +12,7 @@ import (
 // Past the open-file limit the sampler must still read every vCPU: the ones
 // it cannot keep open are read with open, read and close each time.
 func TestSample_PastOpenFileLimit_ReadsEveryVCPU(t *testing.T) {
-	doms, s, _, _ := synthetic(t, LayoutHybrid, 20, 4) // 80 vCPUs, 320 files
+	doms, s, _, _ := synthetic(t, cgroupstatstest.LayoutHybrid, 20, 4) // 80 vCPUs, 320 files
 	var old unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &old); err != nil {
 		t.Fatal(err)
@@ -22,7 +24,7 @@ func TestSample_PastOpenFileLimit_ReadsEveryVCPU(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = unix.Setrlimit(unix.RLIMIT_NOFILE, &old) }()
-	var smp Sample
+	var smp cgroupstats.Sample
 	for round := range 2 {
 		if err := s.Sample(doms, &smp); err != nil {
 			t.Fatalf("round %d: %v", round, err)

@@ -2,8 +2,10 @@ package cgroupstats
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"k8s.io/utils/cpuset"
@@ -30,8 +32,8 @@ func FuzzParseSchedstat(f *testing.F) {
 func FuzzParseTaskStat(f *testing.F) {
 	seed(f, "1 (a) b) S 2\n")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if cpu, err := parseTaskStat(b); err == nil && cpu < 0 {
-			t.Errorf("negative CPU %d", cpu)
+		if _, cpu, err := parseTaskStat(b); err == nil && (cpu < 0 || cpu >= maxCPU) {
+			t.Errorf("CPU %d out of range", cpu)
 		}
 	})
 }
@@ -62,23 +64,13 @@ func FuzzParseCPUList(f *testing.F) {
 	})
 }
 
-func FuzzParseCgroupCPUStat(f *testing.F) {
-	seed(f, "usage_usec 1\n")
-	f.Fuzz(func(t *testing.T, b []byte) { _, _ = parseCgroupCPUStat(b) })
-}
-
-func FuzzParseCpuacctUsage(f *testing.F) {
-	seed(f, "12\n")
-	f.Fuzz(func(t *testing.T, b []byte) { _, _ = parseCpuacctUsage(b) })
-}
-
 func FuzzParseProcStat(f *testing.F) {
-	seed(f, "cpu  1 2 3 4\ncpu0 1 2 3 4 5 6 7 8 9 10\nintr 1\n", "cpu0 1")
+	seed(f, "cpu  1 2 3 4\ncpu0 1 2 3 4 5 6 7 8 9 10\nintr 1\n", "cpu0 1", procStatN(256))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		cpus, _, err := parseProcStat(b, nil)
 		for _, c := range cpus {
-			if err == nil && c.CPU < 0 {
-				t.Errorf("negative CPU %d", c.CPU)
+			if err == nil && (c.CPU < 0 || c.CPU >= maxCPU) {
+				t.Errorf("CPU %d out of range", c.CPU)
 			}
 		}
 	})
@@ -94,4 +86,36 @@ func FuzzParseIntList(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzParseCPUSet is the sysfs cpulist parser (online, nodeN/cpulist,
+// thread_siblings_list, nohz_full): it must never panic and, on success,
+// agree with cpuset.Parse.
+func FuzzParseCPUSet(f *testing.F) {
+	for _, s := range []string{"0-63\n", "0,64\n", "0-1,4-5\n", "\n", "7\n", "3-1\n", "0-16384\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := parseCPUSet(b)
+		if err != nil {
+			return
+		}
+		want, perr := cpuset.Parse(string(bytes.TrimRight(b, " \t\n")))
+		if perr != nil || !got.Equals(want) {
+			t.Fatalf("parseCPUSet(%q) = %v; cpuset.Parse = %v, %v", b, got, want, perr)
+		}
+	})
+}
+
+// procStatN returns a real-format /proc/stat of n CPUs (see
+// cgroupstatstest.ProcStat, which tests outside the package use).
+func procStatN(n int) string {
+	var b strings.Builder
+	b.WriteString("cpu  15921 0 5690 34284 309 0 77 32 0 0\n")
+	for c := range n {
+		fmt.Fprintf(&b, "cpu%d %d 0 %d %d 38 0 12 10 0 0\n", c, 7737+c, 2704+c, 17655+c)
+	}
+	b.WriteString("intr 491704 0 0 14 0 0 56 33\nctxt 868808\nbtime 1795633144\nprocesses 11568\n" +
+		"procs_running 1\nprocs_blocked 0\nsoftirq 163509 0 14856 5 14394 67630 0 907 21335 0 44382\n")
+	return b.String()
 }

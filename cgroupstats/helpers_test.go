@@ -12,8 +12,14 @@ import (
 func writeTree(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := writeFiles(dir, files, nil); err != nil {
-		t.Fatal(err)
+	for rel, content := range files {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return dir
 }
@@ -26,19 +32,4 @@ func capture(t testing.TB, name string) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-// synthetic builds a synthetic tree and an open Sampler over it.
-func synthetic(t testing.TB, l Layout, domains, vcpus int) ([]Domain, *Sampler, string, string) {
-	t.Helper()
-	doms, cg, proc, err := WriteSyntheticTree(t.TempDir(), l, domains, vcpus)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(cg, proc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return doms, s, cg, proc
 }

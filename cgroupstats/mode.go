@@ -18,11 +18,18 @@ const (
 	modeHybrid = "hybrid"
 )
 
-// hierarchy is one cgroup tree that may hold domain cgroups, with the kind
-// of per-vCPU accounting it offers.
+// hierarchy is one cgroup tree that may hold domain cgroups.
 type hierarchy struct {
-	dir  string
-	kind usageKind // usageNone: threads (tasks) only, no CPU time
+	dir      string
+	threaded bool // cgroup v2: a vcpuN cgroup lists its thread in cgroup.threads, else in tasks
+}
+
+// threadsFile returns the file listing a cgroup's threads in h.
+func (h hierarchy) threadsFile() string {
+	if h.threaded {
+		return "cgroup.threads"
+	}
+	return "tasks"
 }
 
 // v1AcctNames are the directory names the cpuacct controller is mounted
@@ -64,20 +71,20 @@ func detectMode(root string) (string, error) {
 }
 
 // hierarchies lists, in order of preference, the trees to look for domain
-// cgroups in: the one with per-vCPU CPU time first.
+// cgroups in: cgroup v2 first, then cpuacct, then cpu.
 func hierarchies(root, mode string) []hierarchy {
 	var hs []hierarchy
 	switch mode {
 	case modeV2:
-		return []hierarchy{{root, usageV2}}
+		return []hierarchy{{root, true}}
 	case modeHybrid:
-		hs = append(hs, hierarchy{filepath.Join(root, "unified"), usageV2})
+		hs = append(hs, hierarchy{filepath.Join(root, "unified"), true})
 	}
 	if acct := v1AcctDir(root); acct != "" {
-		hs = append(hs, hierarchy{acct, usageCpuacct})
+		hs = append(hs, hierarchy{acct, false})
 	}
 	if cpu := filepath.Join(root, "cpu"); isDir(cpu) {
-		hs = append(hs, hierarchy{cpu, usageNone})
+		hs = append(hs, hierarchy{cpu, false})
 	}
 	return hs
 }

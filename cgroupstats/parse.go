@@ -23,16 +23,19 @@ func skipSpaces(b []byte, i int) int {
 
 // parseUint parses the decimal digits starting at b[i] and returns the
 // value and the index after the last digit. At least one digit is needed.
+// Only a 20th digit can overflow, so only then is the bound checked.
 func parseUint(b []byte, i int) (uint64, int, error) {
 	start := i
 	var v uint64
-	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-		d := uint64(b[i] - '0')
-		if v > (1<<64-1-d)/10 {
+	for ; i < len(b); i++ {
+		d := b[i] - '0'
+		if d > 9 {
+			break
+		}
+		if i-start >= 19 && v > (1<<64-1-uint64(d))/10 {
 			return 0, i, errOverflow
 		}
-		v = v*10 + d
-		i++
+		v = v*10 + uint64(d)
 	}
 	if i == start {
 		return 0, i, errNumber

@@ -37,17 +37,20 @@ func TestParseSchedstat(t *testing.T) {
 
 func TestParseTaskStat(t *testing.T) {
 	tests := []struct {
-		name    string
-		in      string
-		want    int
-		wantErr bool
+		name      string
+		in        string
+		wantStart uint64
+		wantCPU   int
+		wantErr   bool
 	}{
-		{"CapturedThread_LastCPU1", "", 1, false},
+		{"CapturedThread_StartAndLastCPU1", "", 28304, 1, false},
 		{"CommWithSpacesAndParens_CountsFromLastParen",
-			"42 (CPU 0/KVM) (x) S" + " 1" + repeat(" 0", 34) + " 3 0\n", 3, false},
-		{"NoParen_Fails", "42 comm S 1 2", 0, true},
-		{"Truncated_Fails", "42 (a) S 1 2 3\n", 0, true},
-		{"NotANumber_Fails", "42 (a) S" + repeat(" 0", 35) + " x 0\n", 0, true},
+			"42 (CPU 0/KVM) (x) S" + repeat(" 0", 18) + " 777" + repeat(" 0", 16) + " 3 0\n", 777, 3, false},
+		{"NoParen_Fails", "42 comm S 1 2", 0, 0, true},
+		{"Truncated_Fails", "42 (a) S 1 2 3\n", 0, 0, true},
+		{"StartNotANumber_Fails", "42 (a) S" + repeat(" 0", 18) + " x" + repeat(" 0", 17) + "\n", 0, 0, true},
+		{"CPUNotANumber_Fails", "42 (a) S" + repeat(" 0", 35) + " x 0\n", 0, 0, true},
+		{"CPUHuge_Fails", "42 (a) S" + repeat(" 0", 35) + " 99999999 0\n", 0, 0, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -55,12 +58,15 @@ func TestParseTaskStat(t *testing.T) {
 			if in == "" {
 				in = capture(t, "task_stat.txt")
 			}
-			got, err := parseTaskStat([]byte(in))
+			start, cpu, err := parseTaskStat([]byte(in))
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
 			}
-			if got != tc.want {
-				t.Errorf("LastCPU = %d, want %d", got, tc.want)
+			if tc.wantErr {
+				return
+			}
+			if diff := cmp.Diff([2]uint64{tc.wantStart, uint64(tc.wantCPU)}, [2]uint64{start, uint64(cpu)}); diff != "" {
+				t.Errorf("(start, CPU) (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -104,39 +110,6 @@ func TestParseStatusAffinity(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, maskCPUs(mask)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func TestParseUsage(t *testing.T) {
-	tests := []struct {
-		name    string
-		kind    usageKind
-		file    string // testdata capture, or literal in
-		in      string
-		want    uint64
-		wantErr bool
-	}{
-		{"HybridCPUStat_UsecToNs", usageV2, "cpu_stat_hybrid.txt", "", 278885000, false},
-		{"V2CPUStatUsageNotFirst_Found", usageV2, "", "nice_usec 0\nusage_usec 7\n", 7000, false},
-		{"V1ThrottleOnlyCPUStat_Fails", usageV2, "cpu_stat_v1_cpu.txt", "", 0, true},
-		{"CpuacctUsage_AlreadyNs", usageCpuacct, "cpuacct_usage.txt", "", 91279845, false},
-		{"CpuacctGarbage_Fails", usageCpuacct, "", "12 34\n", 0, true},
-		{"UsecOverflowingNs_Fails", usageV2, "", "usage_usec 18446744073709552\n", 0, true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			in := tc.in
-			if tc.file != "" {
-				in = capture(t, tc.file)
-			}
-			got, err := parseUsage(tc.kind, []byte(in))
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
-			}
-			if got != tc.want {
-				t.Errorf("got %d, want %d", got, tc.want)
 			}
 		})
 	}
@@ -188,6 +161,37 @@ func TestParseVCPUComm(t *testing.T) {
 		n, ok := parseVCPUComm(tc.in)
 		if n != tc.want || ok != tc.wantOK {
 			t.Errorf("parseVCPUComm(%q) = %d, %v; want %d, %v", tc.in, n, ok, tc.want, tc.wantOK)
+		}
+	}
+}
+
+func TestParseUint_Bounds(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    uint64
+		wantErr bool
+	}{
+		{"0", 0, false}, {"18446744073709551615", 1<<64 - 1, false},
+		{"18446744073709551616", 0, true}, {"99999999999999999999", 0, true},
+		{"0000000000000000000018", 18, false}, {"x", 0, true},
+	}
+	for _, tc := range tests {
+		got, _, err := parseUint([]byte(tc.in), 0)
+		if (err != nil) != tc.wantErr || (!tc.wantErr && got != tc.want) {
+			t.Errorf("parseUint(%q) = %d, %v; want %d, error %v", tc.in, got, err, tc.want, tc.wantErr)
+		}
+	}
+}
+
+// BenchmarkParseProcStat256 is the parse alone of a 256-CPU /proc/stat.
+func BenchmarkParseProcStat256(b *testing.B) {
+	in := []byte(procStatN(256))
+	out := make([]CPUStat, 0, 256)
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if out, _, err = parseProcStat(in, out[:0]); err != nil || len(out) != 256 {
+			b.Fatal(err, len(out))
 		}
 	}
 }

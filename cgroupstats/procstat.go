@@ -1,5 +1,7 @@
 package cgroupstats
 
+import "bytes"
+
 // userHZ is the unit of the CPU lines of /proc/stat: USER_HZ ticks, which
 // the kernel fixes at 100 per second for user space on every architecture
 // Linux supports here (procfs assumes the same). One tick is 10 ms, so
@@ -23,13 +25,11 @@ func parseProcStat(b []byte, into []CPUStat) (out []CPUStat, complete bool, err 
 		if len(b)-i < 4 || b[i] != 'c' || b[i+1] != 'p' || b[i+2] != 'u' {
 			return out, true, nil
 		}
-		lineEnd := i
-		for lineEnd < len(b) && b[lineEnd] != '\n' {
-			lineEnd++
-		}
-		if lineEnd == len(b) {
+		lineEnd := bytes.IndexByte(b[i:], '\n')
+		if lineEnd < 0 {
 			return out, false, nil
 		}
+		lineEnd += i
 		line := b[i:lineEnd]
 		i = lineEnd + 1
 		if len(line) < 4 {

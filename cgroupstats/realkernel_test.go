@@ -117,7 +117,7 @@ func TestRealKernel_OwnThread_RunGrowsAndAffinityMatches(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			d := Domain{ID: 1, Name: "self", VCPUs: 1}
+			d := Domain{ID: 1, Name: "self", VCPUs: []int{0}}
 			before := sampleOne(t, s, d)
 			if before.Err != nil {
 				t.Fatal(before.Err)
@@ -147,8 +147,11 @@ func TestRealKernel_OwnThread_RunGrowsAndAffinityMatches(t *testing.T) {
 			if v1.LastCPU != 0 {
 				t.Errorf("LastCPU = %d after burning pinned to CPU 0", v1.LastCPU)
 			}
-			if viaCgroup && v1.CgroupUsageNs != 278885000 {
-				t.Errorf("CgroupUsageNs = %d, want the fixture's 278885000", v1.CgroupUsageNs)
+			if !s.sysAffinity {
+				t.Error("the real /proc did not select sched_getaffinity")
+			}
+			if v1.Start == 0 || v1.Start != v0.Start {
+				t.Errorf("Start = %d then %d, want the same non-zero start time", v0.Start, v1.Start)
 			}
 		})
 	}
@@ -169,7 +172,7 @@ func TestRealKernel_ThreadExits_ErrVanishedForThatDomainOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	doms := []Domain{{ID: 1, Name: "gone", VCPUs: 1}, {ID: 2, Name: "stays", VCPUs: 1}}
+	doms := []Domain{{ID: 1, Name: "gone", VCPUs: []int{0}}, {ID: 2, Name: "stays", VCPUs: []int{0}}}
 	var got Sample
 	if err := s.Sample(doms, &got); err != nil || got.Domains[0].Err != nil || got.Domains[1].Err != nil {
 		t.Fatalf("first sample: %v, %+v", err, got.Domains)
@@ -225,4 +228,67 @@ func fromUnix(set unix.CPUSet) cpuset.CPUSet {
 		}
 	}
 	return cpuset.New(cpus...)
+}
+
+// An unpinned thread's last CPU comes from its stat; once pinned to one CPU
+// the pin is reported without reading stat.
+func TestRealKernel_UnpinnedReadsStat_PinnedReportsPin(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("needs two CPUs")
+	}
+	th := startThread(t, "CPU 0/KVM")
+	defer th.stop(t)
+	s, err := New(selfCgroup(t, th.tid), "/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	d := Domain{ID: 1, Name: "self", VCPUs: []int{0}}
+	if err := unix.SchedSetaffinity(th.tid, cpuSetOf(1)); err != nil {
+		t.Fatal(err)
+	}
+	th.spin(5 * time.Millisecond) // runs on CPU 1: stat says so
+	if err := unix.SchedSetaffinity(th.tid, cpuSetOf(0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	got := sampleOne(t, s, d)
+	if got.Err != nil || got.VCPUs[0].LastCPU != 1 || got.VCPUs[0].Affinity.Size() != 2 {
+		t.Fatalf("unpinned: %+v, want last CPU 1 from stat, affinity 0-1", got)
+	}
+	if err := unix.SchedSetaffinity(th.tid, cpuSetOf(0)); err != nil {
+		t.Fatal(err)
+	}
+	got = sampleOne(t, s, d)
+	if got.Err != nil || got.VCPUs[0].LastCPU != 0 || !got.VCPUs[0].Affinity.Equals(cpuset.New(0)) {
+		t.Fatalf("pinned to 0: %+v, want last CPU 0 (the pin)", got)
+	}
+}
+
+// A vCPU whose thread exits and is replaced by a new one (unplug and
+// replug) is ErrVanished once, then read as the new thread: never a delta
+// across the two.
+func TestRealKernel_ThreadReplaced_VanishedOnceThenNewThread(t *testing.T) {
+	old, repl := startThread(t, "CPU 0/KVM"), startThread(t, "CPU 0/KVM")
+	defer repl.stop(t)
+	root := selfCgroup(t, old.tid)
+	s, err := New(root, "/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	d := Domain{ID: 1, Name: "self", VCPUs: []int{0}}
+	if got := sampleOne(t, s, d); got.Err != nil || got.VCPUs[0].TID != old.tid {
+		t.Fatalf("first: %+v", got)
+	}
+	old.stop(t)
+	threads := root + "/machine/qemu-1-self.libvirt-qemu/vcpu0/cgroup.threads"
+	if err := os.WriteFile(threads, []byte(strconv.Itoa(repl.tid)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := sampleOne(t, s, d); !errors.Is(got.Err, ErrVanished) || len(got.VCPUs) != 0 {
+		t.Fatalf("after replacement: Err = %v, VCPUs = %v; want ErrVanished, none", got.Err, got.VCPUs)
+	}
+	if got := sampleOne(t, s, d); got.Err != nil || got.VCPUs[0].TID != repl.tid {
+		t.Fatalf("next: %+v, want the new thread %d", got, repl.tid)
+	}
 }

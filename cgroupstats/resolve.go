@@ -10,8 +10,8 @@ import (
 
 // domainDir is a domain's cgroup directory in one hierarchy.
 type domainDir struct {
-	dir  string
-	kind usageKind
+	dir string
+	h   hierarchy
 }
 
 // candidates returns the directories libvirt may have made for the domain
@@ -38,7 +38,7 @@ func (s *Sampler) findDomainDirs(d Domain) []domainDir {
 	var found []domainDir
 	for _, h := range s.hier {
 		if dir := findIn(h.dir, d); dir != "" {
-			found = append(found, domainDir{dir, h.kind})
+			found = append(found, domainDir{dir, h})
 		}
 	}
 	return found

@@ -1,18 +1,19 @@
 package cgroupstats
 
 import (
-	"fmt"
+	"slices"
 	"time"
 )
 
 // Sample reads every online pCPU and every vCPU of domains into into,
 // reusing its slices; into.Domains has the order of domains. A domain seen
-// for the first time (or whose ID, name or vCPU count changed) is resolved
-// on the slow path; afterwards its kept-open files are re-read with pread
-// and a steady-state Sample allocates nothing. A per-domain failure goes
-// to that DomainSample's Err (a vanished thread or cgroup wraps
-// ErrVanished, after one fresh resolution was tried) and the other domains
-// are still read. Sample returns an error only when the whole sample
+// for the first time (or whose ID, name or vCPU ids changed) is resolved on
+// the slow path; afterwards each cycle costs per vCPU one sched_getaffinity
+// and one pread of its kept-open schedstat (plus a pread of stat when it is
+// not pinned to one CPU), and a steady-state Sample allocates nothing. A
+// per-domain failure goes to that DomainSample's Err and the other domains
+// are still read; a vanished or replaced thread or cgroup wraps ErrVanished
+// for that sample, and the domain is resolved afresh on the next. Sample returns an error only when the whole sample
 // failed: <proc>/stat could not be read. Domains no longer listed have
 // their files closed.
 func (s *Sampler) Sample(domains []Domain, into *Sample) error {
@@ -64,13 +65,12 @@ func (s *Sampler) sampleDomain(d Domain, ds *DomainSample) {
 	ds.Domain, ds.PID, ds.Cgroup, ds.Err = d, 0, "", nil
 	key := domainKey{d.ID, d.Name}
 	st := s.domains[key]
-	if st != nil && len(st.vcpus) != d.VCPUs {
+	if st != nil && !slices.Equal(st.ids, d.VCPUs) {
 		st.close()
 		delete(s.domains, key)
 		st = nil
 	}
-	fresh := st == nil
-	if fresh {
+	if st == nil {
 		var err error
 		if st, err = s.resolve(d); err != nil {
 			ds.VCPUs, ds.Err = ds.VCPUs[:0], err
@@ -79,22 +79,12 @@ func (s *Sampler) sampleDomain(d Domain, ds *DomainSample) {
 		s.domains[key] = st
 	}
 	st.gen = s.gen
-	err := s.readDomain(st, ds)
-	if err != nil && !fresh && isVanishedErr(err) {
-		// The thread or cgroup was replaced (vCPU unplug and replug, a
-		// restarted QEMU): resolve once more from scratch.
+	if err := s.readDomain(st, ds); err != nil {
+		// A thread or cgroup went away or was replaced (vCPU unplug and
+		// replug, a restarted QEMU): report it once and resolve afresh
+		// next time, so no delta ever spans two threads.
 		st.close()
 		delete(s.domains, key)
-		st2, rerr := s.resolve(d)
-		if rerr != nil {
-			err = fmt.Errorf("%w (re-resolving: %w)", err, rerr)
-		} else {
-			st2.gen = s.gen
-			s.domains[key] = st2
-			err = s.readDomain(st2, ds)
-		}
-	}
-	if err != nil {
 		ds.VCPUs, ds.Err = ds.VCPUs[:0], err
 	}
 }
@@ -107,7 +97,7 @@ func (s *Sampler) readDomain(st *domainState, ds *DomainSample) error {
 	}
 	ds.VCPUs = ds.VCPUs[:len(st.vcpus)]
 	for i := range st.vcpus {
-		if err := st.vcpus[i].read(&s.buf, &ds.VCPUs[i]); err != nil {
+		if err := st.vcpus[i].read(&s.buf, s.sysAffinity, &ds.VCPUs[i]); err != nil {
 			return err
 		}
 	}

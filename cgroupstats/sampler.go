@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"sync"
 
 	"github.com/prometheus/procfs"
@@ -26,6 +27,7 @@ type Sampler struct {
 
 	procStatPath string
 	procStatFD   int
+	sysAffinity  bool   // procRoot is this process's own procfs: affinity by syscall
 	buf          []byte // one reused read buffer for every file
 	gen          uint64
 	domains      map[domainKey]*domainState
@@ -71,6 +73,7 @@ func New(cgroupRoot, procRoot string) (*Sampler, error) {
 		procStatPath: statPath, buf: make([]byte, 4096),
 		domains: make(map[domainKey]*domainState),
 	}
+	s.sysAffinity = ownProc(procRoot)
 	for _, h := range s.hier {
 		if isDir(filepath.Join(h.dir, "machine.slice")) {
 			s.systemd = true
@@ -115,6 +118,19 @@ func (s *Sampler) Close() error {
 	return nil
 }
 
+// ownProc reports whether procRoot is the procfs of this process's PID
+// namespace (its "self" names this process). Only then do thread ids under
+// it name this kernel's threads, so that the affinity may be read with
+// sched_getaffinity(2) instead of parsing each thread's status file.
+func ownProc(procRoot string) bool {
+	var st unix.Statfs_t
+	if err := unix.Statfs(procRoot, &st); err != nil || st.Type != unix.PROC_SUPER_MAGIC {
+		return false
+	}
+	self, err := os.Readlink(filepath.Join(procRoot, "self"))
+	return err == nil && self == strconv.Itoa(os.Getpid())
+}
+
 // openRead opens path read-only for pread; the error names the path.
 func openRead(path string) (int, error) {
 	for {
@@ -148,7 +164,8 @@ func preadAll(fd int, buf *[]byte) (int, error) {
 }
 
 // Files returns the paths of every file the Sampler keeps open, in a
-// stable order: <proc>/stat, then each sampled domain's vCPU files. It is
+// stable order: <proc>/stat, then each sampled domain's vCPU files
+// (schedstat, and stat for vCPUs that were read unpinned). It is
 // for measuring the sampler against a bare read loop over the same files.
 func (s *Sampler) Files() []string {
 	s.mu.Lock()
@@ -163,8 +180,8 @@ func (s *Sampler) Files() []string {
 	out := []string{s.procStatPath}
 	for _, k := range keys {
 		for _, v := range s.domains[k].vcpus {
-			for _, p := range v.paths {
-				if p != "" {
+			for i, p := range v.paths {
+				if v.fds[i] >= 0 {
 					out = append(out, p)
 				}
 			}

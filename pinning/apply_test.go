@@ -2,16 +2,11 @@ package pinning
 
 import (
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/utils/cpuset"
-	"libvirt.org/go/libvirt"
-)
-
-const (
-	duoUUID  = "22222222-2222-4222-8222-222222222222"
-	quadUUID = "44444444-4444-4444-8444-444444444444"
 )
 
 // outcome is what a test expects of one Result.
@@ -21,6 +16,7 @@ type outcome struct {
 }
 
 func TestApply(t *testing.T) {
+	const nosuchUUID = "99999999-9999-4999-8999-999999999999"
 	tests := []struct {
 		name     string
 		before   func(t *testing.T, c *Conn)
@@ -31,9 +27,9 @@ func TestApply(t *testing.T) {
 		{
 			name: "NewPins_ChangedAndReadBack",
 			pins: []Pin{
-				{Domain: "duo", UUID: duoUUID, VCPU: 0, CPUs: cpuset.New(5)},
-				{Domain: "quad", VCPU: 1, CPUs: cpuset.New(1, 2)},
-				{Domain: "solo", VCPU: 0, CPUs: cpuset.New(7)},
+				{UUID: duoUUID, Name: "duo", VCPU: 0, CPUs: cpuset.New(5)},
+				{UUID: quadUUID, VCPU: 1, CPUs: cpuset.New(1, 2)},
+				{UUID: soloUUID, Name: "solo", VCPU: 0, CPUs: cpuset.New(7)},
 			},
 			want:     []outcome{{Changed: true}, {Changed: true}, {Changed: true}},
 			wantPins: with(initialPins(), "duo/0", "5", "quad/1", "1-2", "solo/0", "7"),
@@ -41,44 +37,57 @@ func TestApply(t *testing.T) {
 		{
 			name: "PinsAlreadyInPlace_UnchangedNoError",
 			pins: []Pin{
-				{Domain: "duo", VCPU: 0, CPUs: cpuset.New(0)},
-				{Domain: "duo", VCPU: 1, CPUs: cpuset.New(2, 3)},
-				{Domain: "solo", VCPU: 0, CPUs: cpuset.New(0, 1, 2, 3, 4, 5, 6, 7)},
+				{UUID: duoUUID, VCPU: 0, CPUs: cpuset.New(0)},
+				{UUID: duoUUID, VCPU: 1, CPUs: cpuset.New(2, 3)},
+				{UUID: soloUUID, VCPU: 0, CPUs: cpuset.New(0, 1, 2, 3, 4, 5, 6, 7)},
+				{UUID: gappyUUID, VCPU: 3, CPUs: cpuset.New(4, 5, 6, 7)}, // past GetVcpuPinInfo's maps
 			},
-			want:     []outcome{{}, {}, {}},
+			want:     []outcome{{}, {}, {}, {}},
 			wantPins: initialPins(),
 		},
 		{
 			name: "FailedPins_ReportedOthersStillApplied",
 			pins: []Pin{
-				{Domain: "duo", VCPU: 0, CPUs: cpuset.New(4)},
-				{Domain: "nosuch", VCPU: 0, CPUs: cpuset.New(1)},
-				{Domain: "quad", VCPU: 0, CPUs: cpuset.New(8)},
-				{Domain: "quad", VCPU: 4, CPUs: cpuset.New(1)},
-				{Domain: "quad", VCPU: 1, CPUs: cpuset.New(2)},
-				{Domain: "solo", VCPU: 0, CPUs: cpuset.New()},
+				{UUID: duoUUID, VCPU: 0, CPUs: cpuset.New(4)},
+				{UUID: nosuchUUID, Name: "nosuch", VCPU: 0, CPUs: cpuset.New(1)},
+				{UUID: quadUUID, VCPU: 0, CPUs: cpuset.New(8)}, // the host has CPUs 0-7
+				{UUID: quadUUID, VCPU: 4, CPUs: cpuset.New(1)}, // quad has vCPUs 0-3
+				{UUID: quadUUID, VCPU: 1, CPUs: cpuset.New(2)},
+				{UUID: soloUUID, VCPU: 0, CPUs: cpuset.New()},
+				{Name: "duo", VCPU: 1, CPUs: cpuset.New(1)}, // no UUID
 			},
 			want: []outcome{
 				{Changed: true}, {Err: ErrDomainGone}, {Err: ErrPin},
-				{Err: ErrPin}, {Changed: true}, {Err: ErrPin},
+				{Err: ErrPin}, {Changed: true}, {Err: ErrPin}, {Err: ErrPin},
 			},
 			wantPins: with(initialPins(), "duo/0", "4", "quad/1", "2"),
+		},
+		{
+			name: "DisabledVCPU_OnlyThatPinFails",
+			pins: []Pin{
+				{UUID: gappyUUID, Name: "gappy", VCPU: 2, CPUs: cpuset.New(6)}, // disabled
+				{UUID: gappyUUID, Name: "gappy", VCPU: 3, CPUs: cpuset.New(6)},
+				{UUID: gappyUUID, Name: "gappy", VCPU: 0, CPUs: cpuset.New(7)},
+			},
+			want:     []outcome{{Err: ErrPin}, {Changed: true}, {Changed: true}},
+			wantPins: with(initialPins(), "gappy/3", "6", "gappy/0", "7"),
 		},
 		{
 			name:   "DomainDestroyedSinceListing_ErrDomainGoneForItsPinsOnly",
 			before: func(t *testing.T, c *Conn) { destroy(t, c, "duo") },
 			pins: []Pin{
-				{Domain: "duo", UUID: duoUUID, VCPU: 0, CPUs: cpuset.New(1)},
-				{Domain: "quad", UUID: quadUUID, VCPU: 3, CPUs: cpuset.New(3)},
-				{Domain: "duo", UUID: duoUUID, VCPU: 1, CPUs: cpuset.New(1)},
+				{UUID: duoUUID, Name: "duo", VCPU: 0, CPUs: cpuset.New(1)},
+				{UUID: quadUUID, Name: "quad", VCPU: 3, CPUs: cpuset.New(3)},
+				{UUID: duoUUID, Name: "duo", VCPU: 1, CPUs: cpuset.New(1)},
 			},
-			want: []outcome{{Err: ErrDomainGone}, {Changed: true}, {Err: ErrDomainGone}},
-			wantPins: func() map[string]string {
-				m := with(initialPins(), "quad/3", "3")
-				delete(m, "duo/0")
-				delete(m, "duo/1")
-				return m
-			}(),
+			want:     []outcome{{Err: ErrDomainGone}, {Changed: true}, {Err: ErrDomainGone}},
+			wantPins: with(initialPins(), "quad/3", "3", "duo/0", "", "duo/1", ""),
+		},
+		{
+			name:     "ShutOffDomain_ErrDomainGone",
+			pins:     []Pin{{UUID: offUUID, Name: "off", VCPU: 0, CPUs: cpuset.New(1)}},
+			want:     []outcome{{Err: ErrDomainGone}},
+			wantPins: initialPins(),
 		},
 	}
 	for _, tt := range tests {
@@ -98,7 +107,7 @@ func TestApply(t *testing.T) {
 				w := tt.want[i]
 				if r.Changed != w.Changed || !errors.Is(r.Err, w.Err) || (w.Err == nil) != (r.Err == nil) {
 					t.Errorf("result %d (%s vCPU %d -> %s) = Changed %v, Err %v; want Changed %v, Err %v",
-						i, r.Pin.Domain, r.Pin.VCPU, r.Pin.CPUs, r.Changed, r.Err, w.Changed, w.Err)
+						i, r.Pin.Name, r.Pin.VCPU, r.Pin.CPUs, r.Changed, r.Err, w.Changed, w.Err)
 				}
 			}
 			if diff := cmp.Diff(tt.wantPins, livePins(t, c)); diff != "" {
@@ -110,72 +119,36 @@ func TestApply(t *testing.T) {
 
 func TestApply_SecondApplyOfSamePlan_NothingChanged(t *testing.T) {
 	c := openTest(t)
-	pins := []Pin{{Domain: "quad", VCPU: 2, CPUs: cpuset.New(6)}}
-	if r := c.Apply(pins); r[0].Err != nil || !r[0].Changed {
-		t.Fatalf("first Apply = %+v, want Changed and no error", r[0])
+	pins := []Pin{{UUID: quadUUID, VCPU: 2, CPUs: cpuset.New(6)}, {UUID: gappyUUID, VCPU: 3, CPUs: cpuset.New(4)}}
+	for i, r := range c.Apply(pins) {
+		if r.Err != nil || !r.Changed {
+			t.Fatalf("first Apply, pin %d = %+v, want Changed and no error", i, r)
+		}
 	}
-	if r := c.Apply(pins); r[0].Err != nil || r[0].Changed {
-		t.Errorf("second Apply = %+v, want unchanged and no error", r[0])
-	}
-}
-
-func TestRestore_PutsBackPinsAsFoundBeforeFirstChange(t *testing.T) {
-	c := openTest(t)
-	c.Apply([]Pin{{Domain: "duo", VCPU: 0, CPUs: cpuset.New(4)}, {Domain: "quad", VCPU: 2, CPUs: cpuset.New(3)}})
-	c.Apply([]Pin{{Domain: "duo", VCPU: 0, CPUs: cpuset.New(5)}, {Domain: "solo", VCPU: 0, CPUs: cpuset.New(1)}})
-	c.Apply([]Pin{{Domain: "quad", VCPU: 2, CPUs: cpuset.New(0)}}) // back by itself
-	destroy(t, c, "solo")
-
-	got := c.Restore()
-	want := []Result{
-		{Pin: Pin{Domain: "duo", UUID: duoUUID, VCPU: 0, CPUs: cpuset.New(0)}, Changed: true},
-		{Pin: Pin{Domain: "quad", UUID: quadUUID, VCPU: 2, CPUs: cpuset.New(0)}},
-	}
-	if diff := cmp.Diff(want, got, cpusetEqual); diff != "" {
-		t.Errorf("Restore() mismatch (-want +got):\n%s", diff)
-	}
-	wantPins := initialPins()
-	delete(wantPins, "solo/0")
-	if diff := cmp.Diff(wantPins, livePins(t, c)); diff != "" {
-		t.Errorf("live pins after Restore mismatch (-want +got):\n%s", diff)
-	}
-	if again := c.Restore(); len(again) != 0 {
-		t.Errorf("second Restore() = %+v, want nothing left to restore", again)
+	for i, r := range c.Apply(pins) {
+		if r.Err != nil || r.Changed {
+			t.Errorf("second Apply, pin %d = %+v, want unchanged and no error", i, r)
+		}
 	}
 }
 
-func TestRestore_NothingApplied_Empty(t *testing.T) {
+func TestApply_Empty_NoResults(t *testing.T) {
 	c := openTest(t)
-	c.Apply([]Pin{{Domain: "duo", VCPU: 0, CPUs: cpuset.New(0)}}) // no-op
-	if got := c.Restore(); len(got) != 0 {
-		t.Errorf("Restore() = %+v, want empty", got)
-	}
-}
-
-func TestDomainError_RefusedPin_ErrPinWhileRunningErrDomainGoneOnceStopped(t *testing.T) {
-	c := openTest(t)
-	dom, err := c.lc.LookupDomainByName("duo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = dom.Free() }()
-	refused := lvErr(libvirt.ERR_SYSTEM_ERROR, "cannot set CPU affinity on process 42: Invalid argument")
-	if err := c.domainError(dom, refused); !errors.Is(err, ErrPin) || !errors.Is(err, libvirt.ERR_SYSTEM_ERROR) {
-		t.Errorf("domainError on a running domain = %v, want ErrPin wrapping the libvirt error", err)
-	}
-	destroy(t, c, "duo")
-	if err := c.domainError(dom, refused); !errors.Is(err, ErrDomainGone) {
-		t.Errorf("domainError on a stopped domain = %v, want ErrDomainGone", err)
+	if got := c.Apply(nil); len(got) != 0 {
+		t.Errorf("Apply(nil) = %+v, want no results", got)
 	}
 }
 
 func TestConn_ConcurrentCalls_Serialized(t *testing.T) {
 	c := openTest(t)
-	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
 	go func() {
-		defer close(done)
+		defer wg.Done()
 		for i := range 50 {
-			c.Apply([]Pin{{Domain: "quad", VCPU: 3, CPUs: cpuset.New(i % 8)}})
+			if r := c.Apply([]Pin{{UUID: quadUUID, VCPU: 3, CPUs: cpuset.New(i % 8)}}); r[0].Err != nil {
+				t.Errorf("Apply: %v", r[0].Err)
+			}
 		}
 	}()
 	for range 50 {
@@ -183,8 +156,8 @@ func TestConn_ConcurrentCalls_Serialized(t *testing.T) {
 			t.Errorf("Domains: %v", err)
 		}
 	}
-	<-done
-	if got := c.Restore(); len(got) != 1 || got[0].Err != nil || !got[0].Pin.CPUs.Equals(cpuset.New(0)) {
-		t.Errorf("Restore() = %+v, want quad vCPU 3 back on CPU 0", got)
+	wg.Wait()
+	if diff := cmp.Diff(with(initialPins(), "quad/3", "1"), livePins(t, c)); diff != "" {
+		t.Errorf("live pins mismatch (-want +got):\n%s", diff)
 	}
 }

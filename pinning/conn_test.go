@@ -47,12 +47,24 @@ func TestConnLostCode(t *testing.T) {
 	}
 }
 
+// killConn closes c's libvirt connection underneath it, as if libvirtd
+// went away.
+func killConn(t *testing.T, c *Conn) {
+	t.Helper()
+	onConn(t, c, func(lc *libvirt.Connect) error {
+		c.deregister(lc)
+		n, err := lc.Close()
+		if n != 0 || err != nil {
+			t.Errorf("closing the libvirt connection = %d, %v; want 0 references left", n, err)
+		}
+		return nil
+	})
+}
+
 func TestDomains_ConnectionClosedUnderneath_Reconnects(t *testing.T) {
 	c := openTest(t)
-	c.Apply([]Pin{{Domain: "duo", VCPU: 0, CPUs: cpuset.New(6)}})
-	if n, err := c.lc.Close(); n != 0 || err != nil { // as if libvirtd went away
-		t.Fatalf("closing the libvirt connection = %d, %v; want 0 references left", n, err)
-	}
+	c.Apply([]Pin{{UUID: duoUUID, VCPU: 0, CPUs: cpuset.New(6)}})
+	killConn(t, c)
 	// A test:// host reconnects fresh, as the XML describes it.
 	if diff := cmp.Diff(initialPins(), livePins(t, c)); diff != "" {
 		t.Errorf("live pins after reconnect mismatch (-want +got):\n%s", diff)
@@ -65,7 +77,7 @@ func TestDomains_ConnectionClosedUnderneath_Reconnects(t *testing.T) {
 func TestDo_OpFailsWithLostConnection_ReconnectsAndRetriesOnce(t *testing.T) {
 	c := openTest(t)
 	calls := 0
-	err := c.do(func(*libvirt.Connect) error {
+	err := c.call("test", func(*libvirt.Connect) error {
 		calls++
 		if calls == 1 {
 			return lvErr(libvirt.ERR_RPC, "connection closed")
@@ -73,7 +85,7 @@ func TestDo_OpFailsWithLostConnection_ReconnectsAndRetriesOnce(t *testing.T) {
 		return nil
 	})
 	if err != nil || calls != 2 || c.Reconnects() != 1 {
-		t.Errorf("do = %v after %d calls, %d reconnects; want nil after 2 calls, 1 reconnect", err, calls, c.Reconnects())
+		t.Errorf("call = %v after %d calls, %d reconnects; want nil after 2 calls, 1 reconnect", err, calls, c.Reconnects())
 	}
 }
 
@@ -81,28 +93,30 @@ func TestDo_OpFailsForOtherReason_NoReconnect(t *testing.T) {
 	c := openTest(t)
 	calls := 0
 	want := lvErr(libvirt.ERR_SYSTEM_ERROR, "cannot set CPU affinity")
-	err := c.do(func(*libvirt.Connect) error { calls++; return want })
+	err := c.call("test", func(*libvirt.Connect) error { calls++; return want })
 	if !errors.Is(err, libvirt.ERR_SYSTEM_ERROR) || calls != 1 || c.Reconnects() != 0 {
-		t.Errorf("do = %v after %d calls, %d reconnects; want the error after 1 call, no reconnect", err, calls, c.Reconnects())
+		t.Errorf("call = %v after %d calls, %d reconnects; want the error after 1 call, no reconnect", err, calls, c.Reconnects())
 	}
 }
 
 func TestReconnect_WhileDown_ErrConnectWithBoundedBackoff(t *testing.T) {
 	c := openTest(t)
 	now := time.Unix(1000, 0)
-	c.now = func() time.Time { return now }
 	dials := 0
 	down := true
-	c.dial = func(uri string) (*libvirt.Connect, error) {
-		dials++
-		if down {
-			return nil, lvErr(libvirt.ERR_SYSTEM_ERROR, "Failed to connect socket")
+	onConn(t, c, func(*libvirt.Connect) error { // the call's goroutine owns these
+		c.now = func() time.Time { return now }
+		c.dial = func(uri string) (*libvirt.Connect, error) {
+			dials++
+			if down {
+				return nil, lvErr(libvirt.ERR_SYSTEM_ERROR, "Failed to connect socket")
+			}
+			return libvirt.NewConnect(uri)
 		}
-		return libvirt.NewConnect(uri)
-	}
-	_ = c.drop()
+		return nil
+	})
+	killConn(t, c)
 
-	// Each step: advance the clock, call Domains, expect a dial or not.
 	var waits []time.Duration
 	for range 9 {
 		before := dials
@@ -123,7 +137,7 @@ func TestReconnect_WhileDown_ErrConnectWithBoundedBackoff(t *testing.T) {
 	if diff := cmp.Diff(wantWaits, waits); diff != "" {
 		t.Errorf("backoff mismatch (-want +got):\n%s", diff)
 	}
-	for _, r := range c.Apply([]Pin{{Domain: "duo", VCPU: 0, CPUs: cpuset.New(1)}}) {
+	for _, r := range c.Apply([]Pin{{UUID: duoUUID, VCPU: 0, CPUs: cpuset.New(1)}}) {
 		if !errors.Is(r.Err, ErrConnect) {
 			t.Errorf("Apply while down = %+v, want ErrConnect", r)
 		}
@@ -144,10 +158,16 @@ func TestClose_LaterCallsErrConnect(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
+	if err := c.Close(); err != nil {
+		t.Errorf("second Close: %v, want nil", err)
+	}
 	if _, err := c.Domains(); !errors.Is(err, ErrConnect) {
 		t.Errorf("Domains after Close = %v, want ErrConnect", err)
 	}
 	if _, err := c.HostCPUs(); !errors.Is(err, ErrConnect) {
 		t.Errorf("HostCPUs after Close = %v, want ErrConnect", err)
+	}
+	if r := c.Apply([]Pin{{UUID: duoUUID, VCPU: 0, CPUs: cpuset.New(1)}}); !errors.Is(r[0].Err, ErrConnect) {
+		t.Errorf("Apply after Close = %+v, want ErrConnect", r[0])
 	}
 }

@@ -9,31 +9,44 @@ import (
 	"libvirt.org/go/libvirt"
 )
 
+// VCPU is one online vCPU of a domain.
+type VCPU struct {
+	// ID is the vCPU's id as libvirt numbers it; ids of a domain need not
+	// be contiguous (vCPU 2 disabled leaves 0, 1, 3).
+	ID int
+	// Pin is the vCPU's live affinity: the host CPUs it may run on. An
+	// unpinned vCPU shows the domain's <vcpu cpuset>, or all online CPUs.
+	Pin cpuset.CPUSet
+}
+
 // Domain is a running libvirt domain as Domains found it.
 type Domain struct {
 	// ID is libvirt's domain ID, new at every start.
 	ID int
-	// Name is the domain's name.
+	// Name is the domain's name, for humans and logs.
 	Name string
-	// UUID is the domain's UUID in its string form; it survives restarts.
+	// UUID is the domain's UUID in its string form: its identity, which
+	// survives restarts.
 	UUID string
-	// VCPUs is the number of vCPUs the domain runs with.
-	VCPUs int
-	// Pins holds each vCPU's live pin: the pCPUs it may run on, indexed by
-	// vCPU number. An unpinned vCPU shows every host CPU.
-	Pins []cpuset.CPUSet
+	// VCPUs lists the online vCPUs by ascending id.
+	VCPUs []VCPU
+	// CPUSet is the operator's <vcpu cpuset='...'>; empty when none.
+	CPUSet cpuset.CPUSet
+	// NodeSet holds the NUMA node ids of a strict
+	// <numatune><memory mode='strict' nodeset='...'>; empty when none.
+	NodeSet cpuset.CPUSet
+	// Unmanaged is true when the domain's metadata holds
+	// <vsched manage="no"/> in the MetadataNS namespace: vsched samples it
+	// but never pins it.
+	Unmanaged bool
 }
 
-// Domains lists the running (active) domains, sorted by name, with their
-// live vCPU pins.
-// A domain that stops while it is being listed is left out. The pins
-// remembered for Restore are forgotten for domains that no longer run, since
-// their live pins went with them.
+// Domains lists the running (active) domains, sorted by name, from each
+// one's live XML (one call) and live pins (virDomainGetVcpuPinInfo). A
+// domain that stops while it is being listed is left out.
 func (c *Conn) Domains() ([]Domain, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	var out []Domain
-	err := c.do(func(lc *libvirt.Connect) error {
+	err := c.call("list domains", func(lc *libvirt.Connect) error {
 		var err error
 		out, err = c.listDomains(lc)
 		return err
@@ -41,21 +54,16 @@ func (c *Conn) Domains() ([]Domain, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list domains: %w", err)
 	}
-	slices.SortFunc(out, func(a, b Domain) int { return cmp.Compare(a.Name, b.Name) })
-	running := make(map[string]bool, len(out))
-	for _, d := range out {
-		running[d.UUID] = true
-	}
-	for k := range c.orig {
-		if !running[k.uuid] {
-			delete(c.orig, k)
-		}
-	}
+	slices.SortFunc(out, func(a, b Domain) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.UUID, b.UUID)) })
 	return out, nil
 }
 
 // listDomains lists the active domains on lc, freeing every libvirt object.
+// It re-reads the host's CPUs first: CPUs may have come or gone.
 func (c *Conn) listDomains(lc *libvirt.Connect) ([]Domain, error) {
+	if err := c.readHost(lc); err != nil {
+		return nil, err
+	}
 	doms, err := lc.ListAllDomains(libvirt.CONNECT_LIST_DOMAINS_ACTIVE)
 	if err != nil {
 		return nil, err
@@ -74,37 +82,60 @@ func (c *Conn) listDomains(lc *libvirt.Connect) ([]Domain, error) {
 		if gone(&doms[i], err) {
 			continue
 		}
-		return nil, fmt.Errorf("read domain %s: %w", d.Name, clean(err))
+		name, _ := doms[i].GetName()
+		return nil, fmt.Errorf("read domain %s: %w", name, clean(err))
 	}
 	return out, nil
 }
 
-// describe reads one domain's identity and live pins. The returned Domain
-// carries the name even on error, for the message.
+// describe reads one domain from its live XML and live pins.
 func (c *Conn) describe(dom *libvirt.Domain) (Domain, error) {
-	var d Domain
-	var err error
-	if d.Name, err = dom.GetName(); err != nil {
-		return d, err
-	}
-	if d.UUID, err = dom.GetUUIDString(); err != nil {
-		return d, err
-	}
-	id, err := dom.GetID()
+	s, err := dom.GetXMLDesc(0)
 	if err != nil {
-		return d, err
+		return Domain{}, err
 	}
-	d.ID = int(id)
+	info, err := parseDomainXML(s)
+	if err != nil {
+		return Domain{}, err
+	}
 	maps, err := dom.GetVcpuPinInfo(libvirt.DOMAIN_AFFECT_LIVE)
 	if err != nil {
-		return d, err
+		return Domain{}, err
 	}
-	d.VCPUs = len(maps)
-	d.Pins = make([]cpuset.CPUSet, len(maps))
-	for v, m := range maps {
-		d.Pins[v] = fromCPUMap(m)
+	return Domain{
+		ID: info.ID, Name: info.Name, UUID: info.UUID,
+		VCPUs:   vcpuPins(info, maps, c.host),
+		CPUSet:  info.CPUSet,
+		NodeSet: info.NodeSet,
+
+		Unmanaged: info.Unmanaged,
+	}, nil
+}
+
+// vcpuPins gives each online vCPU of info its live pin. maps is
+// virDomainGetVcpuPinInfo's answer, indexed by vCPU id; the binding asks
+// for as many maps as the domain has online vCPUs, so with a vCPU disabled
+// the highest ids have none, and it sizes each map from the node info,
+// which may miss CPUs past an offline one. Where a map is missing or too
+// short, the vCPU's pin follows libvirt's own rule from the live XML: its
+// <vcpupin>, else the domain's <vcpu cpuset>, else every online host CPU.
+func vcpuPins(info domainInfo, maps [][]bool, host hostCPUs) []VCPU {
+	out := make([]VCPU, len(info.VCPUs))
+	for i, id := range info.VCPUs {
+		out[i].ID = id
+		explicit, pinned := info.Pins[id]
+		switch {
+		case id < len(maps) && (len(maps[id]) >= host.n || !pinned):
+			out[i].Pin = fromCPUMap(maps[id])
+		case pinned:
+			out[i].Pin = explicit
+		case !info.CPUSet.IsEmpty():
+			out[i].Pin = info.CPUSet
+		default:
+			out[i].Pin = host.online
+		}
 	}
-	return d, nil
+	return out
 }
 
 // gone reports whether err, from a call on dom, means that dom no longer

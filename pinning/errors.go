@@ -8,8 +8,9 @@ import (
 )
 
 // ErrConnect is wrapped by errors that mean libvirt could not be reached:
-// the first connection in Open, or a dropped connection that could not be
-// re-established in this call. The caller may simply try again next cycle.
+// the first connection in Open, a dropped connection that could not be
+// re-established in this call, or a closed Conn. The caller may simply try
+// again next cycle.
 var ErrConnect = errors.New("cannot connect to libvirt")
 
 // ErrDomainGone is wrapped by errors about a domain that no longer exists or
@@ -17,9 +18,19 @@ var ErrConnect = errors.New("cannot connect to libvirt")
 var ErrDomainGone = errors.New("domain is gone")
 
 // ErrPin is wrapped by errors about a pin libvirt refused or that was invalid
-// before reaching libvirt (an empty set, a CPU the host does not have, a vCPU
-// the domain does not have).
+// before reaching libvirt (no UUID, an empty set, a CPU the host does not
+// have, a vCPU the domain does not have online).
 var ErrPin = errors.New("cannot pin vCPU")
+
+// ErrTimeout is wrapped by errors about a libvirt call that did not return
+// within the Conn's deadline (WithTimeout), and by calls refused at once
+// because such a call is still waiting for libvirt. The blocked call
+// finishes in the background; later calls work again once it has.
+var ErrTimeout = errors.New("libvirt call timed out")
+
+// ErrDomainXML is wrapped by errors about a domain description (libvirt's
+// live XML) that could not be parsed.
+var ErrDomainXML = errors.New("cannot parse domain XML")
 
 // lvError gives a libvirt.Error a one-line message (libvirt's own Message,
 // without the "virError(Code=..., Domain=...)" framing) while keeping it

@@ -2,19 +2,32 @@ package pinning
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/utils/cpuset"
 	"libvirt.org/go/libvirt"
 )
 
-// cpusetEqual lets cmp compare cpuset values, whose fields are unexported.
-var cpusetEqual = cmp.Comparer(func(a, b cpuset.CPUSet) bool { return a.Equals(b) })
+// cpusetEqual lets cmp compare cpuset values, whose fields are unexported
+// (and whose Equals tells the zero value from an empty set).
+var cpusetEqual = cmp.Comparer(func(a, b cpuset.CPUSet) bool { return a.String() == b.String() })
+
+// UUIDs of the domains in testdata/host.xml.
+const (
+	soloUUID  = "11111111-1111-4111-8111-111111111111"
+	duoUUID   = "22222222-2222-4222-8222-222222222222"
+	quadUUID  = "44444444-4444-4444-8444-444444444444"
+	gappyUUID = "55555555-5555-4555-8555-555555555555"
+	offUUID   = "00000000-0000-4000-8000-000000000000"
+)
 
 // testURI returns the test-driver URI of testdata/host.xml: 8 host CPUs,
-// running domains solo (1 vCPU), duo (2) and quad (4), and "off", shut off.
+// running domains solo (1 vCPU), duo (2), quad (4) and gappy (vCPUs 0, 1,
+// 3 online, cpuset 4-7, strict node 0, manage="no"), and "off", shut off.
 func testURI(t testing.TB) string {
 	t.Helper()
 	p, err := filepath.Abs(filepath.Join("testdata", "host.xml"))
@@ -25,9 +38,9 @@ func testURI(t testing.TB) string {
 }
 
 // openTest opens a fresh test-driver host, closed at the end of the test.
-func openTest(t testing.TB) *Conn {
+func openTest(t testing.TB, opts ...Option) *Conn {
 	t.Helper()
-	c, err := Open(testURI(t))
+	c, err := Open(testURI(t), opts...)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -35,18 +48,32 @@ func openTest(t testing.TB) *Conn {
 	return c
 }
 
-// destroy stops a running domain behind vsched's back, on the same
-// connection (test-driver state lives in the connection).
+// onConn runs f on c's libvirt connection behind vsched's back, as another
+// libvirt client would (test-driver state lives in the connection).
+func onConn(t testing.TB, c *Conn, f func(lc *libvirt.Connect) error) {
+	t.Helper()
+	if err := c.call("test", f); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// onDomain runs f on the named domain of c's connection.
+func onDomain(t testing.TB, c *Conn, name string, f func(d *libvirt.Domain) error) {
+	t.Helper()
+	onConn(t, c, func(lc *libvirt.Connect) error {
+		dom, err := lc.LookupDomainByName(name)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = dom.Free() }()
+		return f(dom)
+	})
+}
+
+// destroy stops a running domain behind vsched's back.
 func destroy(t testing.TB, c *Conn, name string) {
 	t.Helper()
-	dom, err := c.lc.LookupDomainByName(name)
-	if err != nil {
-		t.Fatalf("lookup %s: %v", name, err)
-	}
-	defer func() { _ = dom.Free() }()
-	if err := dom.Destroy(); err != nil {
-		t.Fatalf("destroy %s: %v", name, err)
-	}
+	onDomain(t, c, name, (*libvirt.Domain).Destroy)
 }
 
 // livePins reads the live pins of every running domain as strings, keyed
@@ -59,8 +86,8 @@ func livePins(t testing.TB, c *Conn) map[string]string {
 	}
 	out := make(map[string]string)
 	for _, d := range doms {
-		for v, p := range d.Pins {
-			out[fmt.Sprintf("%s/%d", d.Name, v)] = p.String()
+		for _, v := range d.VCPUs {
+			out[fmt.Sprintf("%s/%d", d.Name, v.ID)] = v.Pin.String()
 		}
 	}
 	return out
@@ -72,16 +99,18 @@ func initialPins() map[string]string {
 		"solo/0": "0-7",
 		"duo/0":  "0", "duo/1": "2-3",
 		"quad/0": "0", "quad/1": "0", "quad/2": "0", "quad/3": "0",
+		"gappy/0": "4-7", "gappy/1": "5", "gappy/3": "4-7",
 	}
 }
 
-// with returns a copy of m with the given changes.
+// with returns a copy of m with the given changes; a value "" deletes.
 func with(m map[string]string, kv ...string) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
+	out := maps.Clone(m)
 	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			delete(out, kv[i])
+			continue
+		}
 		out[kv[i]] = kv[i+1]
 	}
 	return out
@@ -90,4 +119,23 @@ func with(m map[string]string, kv ...string) map[string]string {
 // lvErr builds a libvirt error as the binding returns it.
 func lvErr(code libvirt.ErrorNumber, msg string) error {
 	return libvirt.Error{Code: code, Domain: libvirt.FROM_RPC, Message: msg, Level: libvirt.ERR_ERROR}
+}
+
+// waitEvent waits for a token on c.Events. The bound only keeps a broken
+// test from hanging; it is not a timing assertion.
+func waitEvent(t testing.TB, c *Conn, after string) {
+	t.Helper()
+	select {
+	case <-c.Events():
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no event token after %s", after)
+	}
+}
+
+// drainEvents takes a pending token, if any.
+func drainEvents(c *Conn) {
+	select {
+	case <-c.Events():
+	default:
+	}
 }

@@ -15,11 +15,36 @@ const (
 	maxBackoff = 5 * time.Second
 )
 
+// connect dials c.uri, sets keepalive, reads what the connection needs from
+// the host and registers for events.
+func (c *Conn) connect() error {
+	lc, err := c.dial(c.uri)
+	if err == nil {
+		if err = c.readHost(lc); err != nil {
+			_, _ = lc.Close()
+		}
+	}
+	if err != nil {
+		return connectError(c.uri, err)
+	}
+	c.lc = lc
+	if c.opts.kaCount > 0 {
+		// Best effort: the test driver has no keepalive (ERR_NO_SUPPORT), and
+		// without it the call deadline still bounds every call.
+		_ = lc.SetKeepAlive(int(c.opts.kaEvery/time.Second), c.opts.kaCount)
+	}
+	if c.events != nil {
+		c.register(lc)
+	}
+	return nil
+}
+
 // drop closes the libvirt connection, if any, and forgets it.
 func (c *Conn) drop() error {
 	if c.lc == nil {
 		return nil
 	}
+	c.deregister(c.lc)
 	_, err := c.lc.Close()
 	c.lc = nil
 	if err != nil {
@@ -29,9 +54,10 @@ func (c *Conn) drop() error {
 }
 
 // ensure makes sure c.lc is a live connection, reconnecting when the backoff
-// allows it.
+// allows it. After a reconnection it sends an event token: domains may have
+// changed while the connection was down.
 func (c *Conn) ensure() error {
-	if c.closed {
+	if c.closed.Load() {
 		return fmt.Errorf("%w at %s: connection closed", ErrConnect, c.uri)
 	}
 	if c.lc != nil {
@@ -51,7 +77,8 @@ func (c *Conn) ensure() error {
 		return err
 	}
 	c.backoff, c.retryAt = 0, time.Time{}
-	c.reconnects++
+	c.nrecon.Add(1)
+	c.notify()
 	return nil
 }
 

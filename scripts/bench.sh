@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # bench.sh: the cost of one full sample through vsched's kernel path against
-# libvirt's stats path, on the same running guests and in one run, then the
-# kernel path alone on synthetic trees of 100, 1,000 and 10,000 vCPUs.
+# libvirt's stats path, on the same running guests and in one run; the cost
+# of each kernel source per read on the guests' vCPU threads; then the
+# kernel path alone on 100, 1,000 and 10,000 real threads of the bench's own
+# against a floor of one schedstat pread per thread.
 #
 # Usage: scripts/bench.sh [-h] [--rounds N] [--samples N] [--plot FILE.svg]
 #
 # When no domain runs, it brings up libvirtd (scripts/host-up.sh) and 8 small
-# guests of 1-2 vCPUs, 3 of them burning, and tears down what it started.
-# Prints Markdown tables and, as its last line, "speedup: <x>x": libvirt's
-# GetAllDomainStats against vsched's sampler, microseconds per sample.
-# Exits non-zero with the reason when it cannot measure.
+# guests of 1-2 vCPUs, 3 of them burning, each pinned to one pCPU (as vsched
+# leaves vCPUs), and tears down what it started. Run it under
+# `flock /tmp/vsched-realhost.lock`. Prints Markdown tables and, as its last
+# two lines, "cpu speedup: <x>x" (CPU per sample, the bench's own plus
+# libvirtd's) and "speedup: <x>x" (wall per sample): libvirt's
+# GetAllDomainStats against vsched's sampler. Exits non-zero with the reason
+# when it cannot measure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib.sh
@@ -18,7 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     --rounds|--samples|--plot) args+=("-${1#--}" "$2"); shift 2 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
@@ -42,14 +47,16 @@ if ! virsh -c "$VSCHED_URI" version >/dev/null 2>&1; then
 fi
 running=$(virsh -c "$VSCHED_URI" list --name --state-running | grep -c . || true)
 if [ "$running" -eq 0 ]; then
-  log "no running domains: starting 8 guests (1-2 vCPUs, 3 burning)"
+  ncpu=$(nproc)
+  log "no running domains: starting 8 guests (1-2 vCPUs, 3 burning, each pinned to one of $ncpu pCPUs)"
   modes=(burn burn burn idle duty:1:3 idle duty:1:1 idle)
   for i in "${!modes[@]}"; do
     name="${VSCHED_PREFIX}bench$i"
-    "$here/guest.sh" start "$name" --mode "${modes[$i]}" --vcpus $((i % 2 + 1)) >/dev/null
     started_guests+=("$name")
+    "$here/guest.sh" start "$name" --mode "${modes[$i]}" --vcpus $((i % 2 + 1)) --pin $((i % ncpu)) >/dev/null
   done
-  sleep 1
+  # SeaBIOS burns for a few seconds before the boot sectors run.
+  sleep 3
 else
   log "measuring on the $running running domains"
 fi

@@ -29,11 +29,19 @@ cleanup() {
     wait "$vpid" 2>/dev/null || true
   fi
   "$here/host-down.sh" >/dev/null 2>&1 || true
+  if [ -n "${statedir:-}" ]; then rm -rf -- "$statedir"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 "$here/host-up.sh"
+log "guest type: $("$here/guest.sh" virt-type)"
+# The demo's checkpoint (vsched's --state-dir) lives only as long as the demo.
+state_args=()
+if "$bin" --help 2>&1 | grep -q -- '--state-dir '; then
+  statedir=$(mktemp -d /tmp/vsched-demo-state.XXXXXX)
+  state_args=(--state-dir "$statedir")
+fi
 guests=(vsched-t-demo-burn1 vsched-t-demo-burn2 vsched-t-demo-duty1 vsched-t-demo-duty2)
 modes=(burn burn duty:3:1 duty:1:1)
 for i in "${!guests[@]}"; do
@@ -88,7 +96,7 @@ tprev=$(date +%s%N)
 for s in -3 -2 -1; do sleep 1; show "$s"; done
 
 logf=$(mktemp /tmp/vsched-demo.XXXXXX.log)
-"$bin" --interval 500ms --plot "$plot" >"$logf" 2>&1 &
+"$bin" --interval 500ms --plot "$plot" "${state_args[@]}" >"$logf" 2>&1 &
 vpid=$!
 log "vsched running (pid $vpid, --interval 500ms); its log: $logf"
 

@@ -105,7 +105,7 @@ elif getent group kvm >/dev/null; then
 	runuser -u "$qemu_user" -- test -r /dev/kvm -a -w /dev/kvm 2>/dev/null ||
 		warn "$qemu_user still cannot use /dev/kvm (not in group kvm?): expect TCG guests and slow starts"
 	# A cached answer from before the change is wrong now.
-	rm -f "$VSCHED_STATE_DIR/virt-type"
+	rm -f "$VSCHED_STATE_DIR/virt-type" "$VSCHED_STATE_DIR/virt-type.why"
 else
 	warn "/dev/kvm is unusable by QEMU's user $qemu_user and there is no group kvm: expect TCG guests and slow starts"
 fi
@@ -159,8 +159,11 @@ chmod 755 "$VSCHED_IMG_DIR"
 log "guest images go to $VSCHED_IMG_DIR (raw files, no storage pool needed)"
 
 # --- 5. KVM or TCG -----------------------------------------------------------------
-"$(dirname "${BASH_SOURCE[0]}")/guest.sh" virt-type >/dev/null ||
+mapfile -t vt < <("$(dirname "${BASH_SOURCE[0]}")/guest.sh" virt-type --why) ||
 	die "cannot run even a TCG guest; see the messages above"
-log "guests will use domain type '$(cat "$VSCHED_STATE_DIR/virt-type" 2>/dev/null || echo "${VSCHED_VIRT_TYPE:-?}")'"
+[[ "${vt[0]:-}" == kvm || "${vt[0]:-}" == qemu ]] || die "guest.sh virt-type said '${vt[*]}', want kvm or qemu"
+# Say it on stdout too: the tier's logs must show which guests it ran.
+echo "guest type: ${vt[0]} (${vt[1]:-})"
+log "guests will use domain type '${vt[0]}' (${vt[1]:-})"
 
 log "host is up in $(($(now_ms) - t_all)) ms"

@@ -34,7 +34,10 @@ type pathResult struct {
 // hostResult is the real-host comparison.
 type hostResult struct {
 	domains, vcpus int
+	pinned         int // vCPUs pinned to one CPU (their stat is not read)
 	paths          []pathResult
+	files          []fileCost
+	floorUS        float64 // one schedstat pread per vCPU, us per sample
 }
 
 func (h *hostResult) byName(name string) *pathResult {
@@ -45,6 +48,12 @@ func (h *hostResult) byName(name string) *pathResult {
 	}
 	return nil
 }
+
+// The names of the two paths the speedup lines compare.
+const (
+	libvirtPath = "libvirt GetAllDomainStats"
+	samplerPath = "vsched sampler (kept open)"
+)
 
 type path struct {
 	name string
@@ -87,10 +96,23 @@ func measureHost(o options) (*hostResult, error) {
 	res := &hostResult{domains: len(cg)}
 	for _, d := range sample.Domains {
 		res.vcpus += len(d.VCPUs)
+		for _, v := range d.VCPUs {
+			if v.Affinity.Size() == 1 {
+				res.pinned++
+			}
+		}
 	}
-	files := smp.Files()
+	if res.files, err = measureFiles(o.procRoot, &sample); err != nil {
+		return nil, err
+	}
+	for _, f := range res.files {
+		if f.name == "schedstat" {
+			res.floorUS = f.ns * float64(res.vcpus) / 1000
+		}
+	}
+	files := naiveFiles(o.procRoot, &sample)
 	paths := []path{
-		{"libvirt GetAllDomainStats", func() error {
+		{libvirtPath, func() error {
 			st, err := conn.GetAllDomainStats(nil, libvirt.DOMAIN_STATS_VCPU|libvirt.DOMAIN_STATS_CPU_TOTAL, libvirt.CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE)
 			for i := range st {
 				_ = st[i].Domain.Free()
@@ -108,8 +130,8 @@ func measureHost(o options) (*hostResult, error) {
 			}
 			return nil
 		}},
-		{"cgroup sampler (kept open)", func() error { return sampleAll(smp, cg, &sample) }},
-		{"cgroup naive open-read-close", func() error {
+		{samplerPath, func() error { return sampleAll(smp, cg, &sample) }},
+		{"naive open-read-close of schedstat, stat, status", func() error {
 			for _, f := range files {
 				if _, err := os.ReadFile(f); err != nil {
 					return err
@@ -136,17 +158,23 @@ func measureHost(o options) (*hostResult, error) {
 	return res, nil
 }
 
+// cgDomains lists the domains with their online vCPU ids, as libvirt
+// reports them (GetVcpus lists online vCPUs only).
 func cgDomains(doms []libvirt.Domain) ([]cgroupstats.Domain, error) {
 	var out []cgroupstats.Domain
 	for i := range doms {
 		id, err1 := doms[i].GetID()
 		name, err2 := doms[i].GetName()
 		uuid, err3 := doms[i].GetUUIDString()
-		info, err4 := doms[i].GetInfo()
+		vcpus, err4 := doms[i].GetVcpus()
 		if err := errors.Join(err1, err2, err3, err4); err != nil {
 			return nil, fmt.Errorf("reading domain %d: %w", i, err)
 		}
-		out = append(out, cgroupstats.Domain{ID: int(id), Name: name, UUID: uuid, VCPUs: int(info.NrVirtCpu)})
+		d := cgroupstats.Domain{ID: int(id), Name: name, UUID: uuid}
+		for _, v := range vcpus {
+			d.VCPUs = append(d.VCPUs, int(v.Number))
+		}
+		out = append(out, d)
 	}
 	return out, nil
 }
@@ -189,23 +217,32 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// daemonCPU reads the user+system time of the process named by pidFile, in
-// clock ticks of 10 ms; 0 when there is none.
+// daemonCPU returns the CPU time of every thread of the process named by
+// pidFile, summed from /proc/<pid>/task/*/schedstat (ns, not 10 ms ticks);
+// 0 when there is none. A thread that exits between two readings takes its
+// time with it, so the figure can only be low, never high.
 func daemonCPU(pidFile string) time.Duration {
 	b, err := os.ReadFile(pidFile)
 	if err != nil {
 		return 0
 	}
-	st, err := os.ReadFile("/proc/" + strings.TrimSpace(string(b)) + "/stat")
+	dir := "/proc/" + strings.TrimSpace(string(b)) + "/task"
+	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return 0
 	}
-	s := string(st)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	if len(f) < 13 {
-		return 0
+	var sum time.Duration
+	for _, e := range ents {
+		st, err := os.ReadFile(dir + "/" + e.Name() + "/schedstat")
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(st))
+		if len(f) == 0 {
+			continue
+		}
+		ns, _ := strconv.ParseInt(f[0], 10, 64)
+		sum += time.Duration(ns)
 	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	k, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+k) * 10 * time.Millisecond
+	return sum
 }

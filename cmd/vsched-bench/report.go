@@ -13,25 +13,58 @@ import (
 
 // printReport writes the Markdown tables.
 func printReport(w io.Writer, h *hostResult, scaled []scaleResult) {
-	fmt.Fprintf(w, "## One full sample on this host: %d domains, %d vCPUs\n\n", h.domains, h.vcpus)
+	if h.vcpus > 0 {
+		printHost(w, h)
+	}
+	printScale(w, scaled)
+}
+
+func printHost(w io.Writer, h *hostResult) {
+	fmt.Fprintf(w, "## One full sample on this host: %d domains, %d vCPUs (%d pinned to one CPU)\n\n", h.domains, h.vcpus, h.pinned)
 	fmt.Fprintln(w, "| path | wall us/sample (median) | min-max | CPU us/sample (self + libvirtd) | wall us/vCPU |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
 	for _, p := range h.paths {
 		fmt.Fprintf(w, "| %s | %.1f | %.1f-%.1f | %.1f | %.2f |\n", p.name, p.wall.median, p.wall.min, p.wall.max, p.cpu.median, p.wall.median/float64(h.vcpus))
 	}
-	if len(scaled) == 0 {
-		return
+	if cg := h.byName(samplerPath); cg != nil && h.floorUS > 0 {
+		fmt.Fprintf(w, "\nvsched sampler against the floor (one schedstat pread per vCPU, %.1f us): %.2fx\n", h.floorUS, cg.wall.median/h.floorUS)
 	}
-	fmt.Fprintln(w, "\n## Kernel path alone, synthetic trees (hybrid layout)")
-	fmt.Fprintln(w, "\n| vCPUs | sampler ns/vCPU | pread floor ns/vCPU | sampler / floor | open-read-close ns/vCPU | sampler allocs/sample | vCPUs past the fd limit |")
-	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|")
-	for _, s := range scaled {
-		fmt.Fprintf(w, "| %d | %.0f | %.0f | %.2fx | %.0f | %d | %d |\n", s.vcpus, s.sampler, s.floor, s.sampler/s.floor, s.naive, s.samplerAllocs, s.transient)
+	fmt.Fprintln(w, "\n## One read of each source, on the guests' vCPU threads (kept-open descriptor, pread at offset 0)")
+	fmt.Fprintln(w, "\n| source | read per sample by vsched | files | us per read |")
+	fmt.Fprintln(w, "|---|---|---:|---:|")
+	for _, f := range h.files {
+		fmt.Fprintf(w, "| %s | %s | %d | %.2f |\n", f.name, usedBy(f.name), f.n, f.ns/1000)
 	}
 }
 
+func printScale(w io.Writer, scaled []scaleResult) {
+	if len(scaled) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\n## Kernel path alone: real threads of the bench, listed as vCPUs (4 per domain)")
+	fmt.Fprintln(w, "\n| threads | sampler ns/vCPU (pinned) | floor: schedstat pread ns/thread | pinned / floor | sampler ns/vCPU (unpinned) | unpinned / floor | /proc/stat share ns/vCPU | allocs/sample | vCPUs past the fd limit (pinned, unpinned) |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, s := range scaled {
+		fmt.Fprintf(w, "| %d | %.0f | %.0f | %.2fx | %.0f | %.2fx | %.1f | %d | %d, %d |\n", s.vcpus, s.pinned, s.floor, s.pinned/s.floor,
+			s.unpinned, s.unpinned/s.floor, s.procStat, s.allocs, s.transient, s.unpinnedTransient)
+	}
+}
+
+// usedBy says when the sampler reads a source.
+func usedBy(name string) string {
+	switch {
+	case name == "schedstat", name == "sched_getaffinity(tid)":
+		return "every vCPU"
+	case name == "stat":
+		return "vCPUs not pinned to one CPU"
+	case len(name) > 10 && name[:10] == "/proc/stat":
+		return "once"
+	}
+	return "no (slow path only)"
+}
+
 // writePlot draws cost per sample against vCPU count, log-log: the
-// synthetic paths as lines, the real-host paths as points.
+// real-thread paths as lines, the real-host paths as points.
 func writePlot(path string, h *hostResult, scaled []scaleResult) error {
 	p := plot.New()
 	p.Title.Text = "vsched: cost of one full sample"
@@ -46,9 +79,9 @@ func writePlot(path string, h *hostResult, scaled []scaleResult) error {
 		name string
 		ns   func(scaleResult) float64
 	}{
-		{"synthetic: sampler", func(s scaleResult) float64 { return s.sampler }},
-		{"synthetic: pread floor", func(s scaleResult) float64 { return s.floor }},
-		{"synthetic: open-read-close", func(s scaleResult) float64 { return s.naive }},
+		{"real threads: sampler, pinned", func(s scaleResult) float64 { return s.pinned }},
+		{"real threads: sampler, unpinned", func(s scaleResult) float64 { return s.unpinned }},
+		{"real threads: schedstat pread floor", func(s scaleResult) float64 { return s.floor }},
 	} {
 		xy := make(plotter.XYs, 0, len(scaled))
 		for _, s := range scaled {

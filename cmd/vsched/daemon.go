@@ -16,23 +16,12 @@ import (
 	"github.com/vsched/vsched/balancer"
 	"github.com/vsched/vsched/cgroupstats"
 	"github.com/vsched/vsched/pinning"
+	"github.com/vsched/vsched/pinning/checkpoint"
 )
 
-// sampler is what the loop needs from cgroupstats.
-type sampler interface {
-	Sample(domains []cgroupstats.Domain, into *cgroupstats.Sample) error
-	Transient() int
-}
-
-// pinner is what the loop needs from pinning.
-type pinner interface {
-	Domains() ([]pinning.Domain, error)
-	Apply(pins []pinning.Pin) []pinning.Result
-	Restore() []pinning.Result
-}
-
-// runDaemon validates the options, opens the kernel and libvirt sides and
-// runs the balancing loop until SIGINT/SIGTERM (or one cycle with --once).
+// runDaemon validates the options, opens the kernel, libvirt and
+// checkpoint sides and runs the balancing loop until SIGINT/SIGTERM (or one
+// cycle with --once).
 func runDaemon(ctx context.Context, o *daemonOptions, stderr io.Writer) error {
 	if err := o.validate(); err != nil {
 		return err
@@ -40,20 +29,32 @@ func runDaemon(ctx context.Context, o *daemonOptions, stderr io.Writer) error {
 	log := newLogger(o.logFormat, o.logLevel, stderr)
 	nofile := cgroupstats.RaiseFileLimit(1 << 20)
 	policy, _ := balancer.PolicyByName(o.policy) // validated above
+	want := cpuset.New()
+	if o.cpus != "" {
+		want, _ = parseCPUList(o.cpus) // validated above
+	}
+	host, err := newHostView(o.sysRoot, want)
+	if err != nil {
+		return fmt.Errorf("%w: --sys-root: %w", errUsage, err)
+	}
+	defer host.close()
 	smp, err := cgroupstats.New(o.cgroupRoot, o.procRoot)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	defer smp.Close()
+	var store *checkpoint.Store
+	if !o.dryRun {
+		if store, err = openCheckpoint(o.stateDir, log); err != nil {
+			return fmt.Errorf("%w: --state-dir: %w", errUsage, err)
+		}
+		defer store.Close()
+	}
 	conn, err := pinning.Open(o.connect)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	defer conn.Close()
-	cpus, err := balanceCPUs(o.cpus, o.procRoot, isolatedCPUsFile)
-	if err != nil {
-		return fmt.Errorf("%w: %w", errUsage, err)
-	}
 	m, err := startMetrics(o.metricsAddr)
 	if err != nil {
 		return fmt.Errorf("%w: --metrics-addr %q: %w", errUsage, o.metricsAddr, err)
@@ -62,18 +63,34 @@ func runDaemon(ctx context.Context, o *daemonOptions, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	l := newLoop(o, log, smp, conn, policy, balancer.Config{Threshold: o.threshold, CPUs: cpus}, m)
+	var ps pinStore
+	if store != nil {
+		ps = store
+	}
+	lv := newLibvirtSide(conn, ps, log, max(o.interval, time.Second))
+	lvCtx, lvStop := context.WithCancel(ctx)
+	lvDone := make(chan struct{})
+	go func() { defer close(lvDone); lv.run(lvCtx) }()
+	l := newLoop(o, log, smp, lv, policy, host, m)
 	log.WithFields(logrus.Fields{
-		"connect": conn.URI(), "cgroup_mode": smp.Mode(), "cpus": cpus.String(),
-		"interval": o.interval, "window": o.window, "confirm": o.confirm, "cooldown": o.cooldown, "policy": policy.Name(), "threshold": o.threshold, "dry_run": o.dryRun,
-		"metrics_addr":     m.addr,
-		"open_files_limit": nofile,
+		"connect": conn.URI(), "cgroup_mode": smp.Mode(), "cpus": host.cpus.String(), "online": host.topo.Online.String(),
+		"nodes": len(host.topo.Nodes), "interval": o.interval, "window": o.window, "confirm": o.confirm, "cooldown": o.cooldown,
+		"policy": policy.Name(), "threshold": o.threshold, "dry_run": o.dryRun, "state_dir": o.stateDir,
+		"metrics_addr": m.addr, "open_files_limit": nofile,
 	}).Info("vsched started")
 	l.run(ctx)
-	if o.restoreOnExit && !o.dryRun {
-		l.restore()
+	lvStop()
+	<-lvDone // its libvirt calls are bounded by pinning's deadline
+	if o.restoreOnExit && store != nil {
+		outcomes, err := restoreFromCheckpoint(store, conn)
+		for _, o := range outcomes {
+			o.logTo(log)
+		}
+		if err != nil {
+			log.WithError(err).Error("restore on exit incomplete")
+		}
 	}
-	if o.plot != "" {
+	if l.rec != nil {
 		if err := l.rec.write(o.plot); err != nil {
 			return fmt.Errorf("%w: --plot %s: %w", errRuntime, o.plot, err)
 		}
@@ -83,20 +100,41 @@ func runDaemon(ctx context.Context, o *daemonOptions, stderr io.Writer) error {
 	return nil
 }
 
+// openCheckpoint opens the checkpoint in dir. A corrupt file was set aside
+// by the store: one line says where, and vsched goes on with an empty one.
+func openCheckpoint(dir string, log *logrus.Entry) (*checkpoint.Store, error) {
+	store, err := checkpoint.Open(dir)
+	var corrupt *checkpoint.CorruptError
+	if errors.As(err, &corrupt) {
+		log.WithError(err).Warn("checkpoint unreadable: set aside, starting with an empty one")
+		return store, nil
+	}
+	return store, err
+}
+
 // run ticks every interval until ctx ends; with --once it stops after the
-// second sample's cycle.
+// first plan (two samples one window apart).
 func (l *loop) run(ctx context.Context) {
 	t := time.NewTicker(l.opts.interval)
 	defer t.Stop()
 	for {
 		start := time.Now()
-		l.cycle()
+		l.cycle(start)
 		if l.opts.once && l.planned {
 			return
 		}
-		if took := time.Since(start); took > l.opts.interval {
+		took := time.Since(start)
+		over := took > l.opts.interval
+		if over {
 			l.metrics.overruns.Inc()
-			l.log.WithField("took", took).Warn("cycle overran its interval")
+		}
+		if over != l.overran { // a state change, logged once
+			l.overran = over
+			if over {
+				l.log.WithField("took", took).Warn("cycle overran its interval")
+			} else {
+				l.log.Info("cycles back within their interval")
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -104,49 +142,4 @@ func (l *loop) run(ctx context.Context) {
 		case <-t.C:
 		}
 	}
-}
-
-// restore puts back every pin vsched changed, logging each result.
-func (l *loop) restore() {
-	for _, r := range l.pinner.Restore() {
-		f := l.log.WithFields(logrus.Fields{"domain": r.Pin.Domain, "vcpu": r.Pin.VCPU, "cpus": r.Pin.CPUs.String()})
-		switch {
-		case r.Err != nil && errors.Is(r.Err, pinning.ErrDomainGone):
-			f.WithError(r.Err).Debug("domain gone, nothing to restore")
-		case r.Err != nil:
-			f.WithError(r.Err).Error("restore pin failed")
-		case r.Changed:
-			f.Info("pin restored")
-		}
-	}
-}
-
-// balanceCPUs returns the pCPUs to balance over: the --cpus list if given
-// (which must be online), else every online CPU except the isolated ones.
-func balanceCPUs(list, procRoot, isolatedFile string) (cpuset.CPUSet, error) {
-	online, err := onlineCPUs(procRoot)
-	if err != nil {
-		return cpuset.New(), err
-	}
-	if list != "" {
-		want, err := parseCPUList(list)
-		if err != nil {
-			return cpuset.New(), fmt.Errorf("--cpus %q: %w", list, err)
-		}
-		if off := want.Difference(online); !off.IsEmpty() {
-			return cpuset.New(), fmt.Errorf("--cpus %q: CPUs %s are not online (online: %s)", list, off, online)
-		}
-		return want, nil
-	}
-	isolated := cpuset.New()
-	if b, err := os.ReadFile(isolatedFile); err == nil {
-		if s, err := parseCPUList(string(b)); err == nil {
-			isolated = s
-		}
-	}
-	cpus := online.Difference(isolated)
-	if cpus.IsEmpty() {
-		return cpus, fmt.Errorf("no online, non-isolated CPUs to balance over (online %s, isolated %s)", online, isolated)
-	}
-	return cpus, nil
 }

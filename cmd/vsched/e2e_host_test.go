@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,7 +32,28 @@ import (
 var (
 	repoRoot  string
 	vschedBin string
+	// guestType is the libvirt domain type the guests run as: kvm or qemu
+	// (TCG), from scripts/guest.sh virt-type; guestTypeWhy is its evidence.
+	guestType, guestTypeWhy string
+	// vschedHelp is `vsched --help`, to tell which contract flags the binary
+	// under test has.
+	vschedHelp string
 )
+
+// hasFlag reports whether the daemon under test has a command-line flag.
+func hasFlag(flag string) bool {
+	return strings.Contains(vschedHelp, flag+" ")
+}
+
+// needFlag fails the test, saying which feature is missing, when the daemon
+// under test lacks a contract flag: a test of that feature cannot pass
+// without it, and must not pass silently.
+func needFlag(t *testing.T, flag, feature string) {
+	t.Helper()
+	if !hasFlag(flag) {
+		t.Fatalf("vsched (%s) has no %s flag: %s is not in this build", vschedBin, flag, feature)
+	}
+}
 
 func TestMain(m *testing.M) {
 	wd, _ := os.Getwd()
@@ -59,11 +81,26 @@ func TestMain(m *testing.M) {
 		}
 	}
 	up := exec.Command(filepath.Join(repoRoot, "scripts", "host-up.sh"))
-	up.Stdout, up.Stderr = os.Stderr, os.Stderr
-	if err := up.Run(); err != nil {
+	up.Stderr = os.Stderr
+	out, err := up.Output()
+	os.Stderr.Write(out)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: FAIL: the host could not be set up (scripts/host-up.sh):", err)
 		os.Exit(1)
 	}
+	vt, err := exec.Command(filepath.Join(repoRoot, "scripts", "guest.sh"), "virt-type", "--why").Output()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: FAIL: scripts/guest.sh virt-type:", err)
+		os.Exit(1)
+	}
+	lines := strings.SplitN(strings.TrimSpace(string(vt)), "\n", 2)
+	guestType = lines[0]
+	if len(lines) == 2 {
+		guestTypeWhy = lines[1]
+	}
+	fmt.Fprintf(os.Stderr, "e2e: guests run as domain type %q (%s)\n", guestType, guestTypeWhy)
+	help, _ := exec.Command(vschedBin, "--help").CombinedOutput()
+	vschedHelp = string(help)
 	code := m.Run()
 	_ = exec.Command(filepath.Join(repoRoot, "scripts", "guest.sh"), "destroy-all").Run()
 	os.Exit(code)
@@ -82,30 +119,81 @@ func script(t *testing.T, name string, args ...string) string {
 
 // guest is one running test guest and its vCPU threads.
 type guest struct {
-	name string
-	tids []int
+	name  string
+	mode  string
+	ids   []int // online vCPU ids, as libvirt reports them
+	tids  []int // the thread of each, parallel to ids
+	label string
 }
 
-// startGuest starts a boot-sector guest (mode burn, idle or duty:B:S) pinned
-// to cpus and destroys it when the test ends.
+// guestOpts are scripts/guest.sh start's options beyond the mode.
+type guestOpts struct {
+	pin    string // <vcpupin> of every vCPU (an initial pin vsched may change)
+	cpuset string // <vcpu cpuset>: the operator's range
+	vcpus  int    // vCPUs defined (default 1)
+	online string // vCPU ids online at start (default all)
+}
+
+// startGuest starts a boot-sector guest (mode burn, idle or duty:B:S) with
+// every vCPU pinned to cpus and destroys it when the test ends.
 func startGuest(t *testing.T, name, mode, cpus string) *guest {
 	t.Helper()
+	return startGuestOpts(t, name, mode, guestOpts{pin: cpus})
+}
+
+// startGuestOpts starts a guest with the given options and destroys it when
+// the test ends.
+func startGuestOpts(t *testing.T, name, mode string, o guestOpts) *guest {
+	t.Helper()
+	label := name
 	name = "vsched-t-" + name
-	script(t, "guest.sh", "start", name, "--mode", mode, "--pin", cpus)
+	args := []string{"start", name, "--mode", mode}
+	if o.pin != "" {
+		args = append(args, "--pin", o.pin)
+	}
+	if o.cpuset != "" {
+		args = append(args, "--cpuset", o.cpuset)
+	}
+	if o.vcpus > 0 {
+		args = append(args, "--vcpus", strconv.Itoa(o.vcpus))
+	}
+	if o.online != "" {
+		args = append(args, "--online", o.online)
+	}
+
+	script(t, "guest.sh", args...)
 	t.Cleanup(func() { _ = exec.Command(filepath.Join(repoRoot, "scripts", "guest.sh"), "destroy", name).Run() })
-	tids, err := vcpuTIDs(name)
-	if err != nil {
+	g := &guest{name: name, mode: mode, label: label}
+	if err := g.refresh(); err != nil {
 		t.Fatalf("guest %s: %v", name, err)
 	}
-	return &guest{name: name, tids: tids}
+	return g
+}
+
+// refresh re-reads the guest's online vCPUs and their threads (after a
+// hot-plug).
+func (g *guest) refresh() error {
+	ids, tids, err := vcpuThreads(g.name)
+	if err != nil {
+		return err
+	}
+	g.ids, g.tids = ids, tids
+	return nil
 }
 
 // vcpuTIDs reads the vCPU thread ids libvirt recorded in its status file,
 // independently of vsched.
 func vcpuTIDs(name string) ([]int, error) {
+	_, tids, err := vcpuThreads(name)
+	return tids, err
+}
+
+// vcpuThreads reads the online vCPU ids and their thread ids from libvirt's
+// status file /run/libvirt/qemu/NAME.xml.
+func vcpuThreads(name string) (ids, tids []int, err error) {
 	b, err := os.ReadFile(filepath.Join("/run/libvirt/qemu", name+".xml"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var st struct {
 		VCPUs []struct {
@@ -114,16 +202,70 @@ func vcpuTIDs(name string) ([]int, error) {
 		} `xml:"vcpus>vcpu"`
 	}
 	if err := xml.Unmarshal(b, &st); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var tids []int
 	for _, v := range st.VCPUs {
-		tids = append(tids, v.PID)
+		if v.PID > 0 {
+			ids = append(ids, v.ID)
+			tids = append(tids, v.PID)
+		}
 	}
 	if len(tids) == 0 {
-		return nil, fmt.Errorf("no <vcpu pid=...> in /run/libvirt/qemu/%s.xml", name)
+		return nil, nil, fmt.Errorf("no <vcpu pid=...> in /run/libvirt/qemu/%s.xml", name)
 	}
-	return tids, nil
+	return ids, tids, nil
+}
+
+// virshPins reads every vCPU's pin as libvirt reports it (`virsh vcpupin
+// DOM`), by vCPU id.
+func virshPins(name string) (map[int]cpuset.CPUSet, error) {
+	out, err := exec.Command("virsh", "-q", "-c", "qemu:///system", "vcpupin", name).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("virsh vcpupin %s: %w: %s", name, err, out)
+	}
+	pins := map[int]cpuset.CPUSet{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			continue
+		}
+		id, err1 := strconv.Atoi(f[0])
+		set, err2 := cpuset.Parse(f[1])
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("virsh vcpupin %s: cannot read line %q", name, line)
+		}
+		pins[id] = set
+	}
+	return pins, nil
+}
+
+// virsh runs virsh on qemu:///system and fails the test with its output
+// when it fails.
+func virsh(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("virsh", append([]string{"-c", "qemu:///system"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("virsh %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// pinOf is one vCPU's pin read two ways: the kernel's affinity of its thread
+// and libvirt's `virsh vcpupin`. It fails the test when they disagree.
+func pinOf(t *testing.T, g *guest, i int) cpuset.CPUSet {
+	t.Helper()
+	a, err := affinity(g.tids[i])
+	if err != nil {
+		t.Fatalf("%s vcpu%d tid %d: %v", g.name, g.ids[i], g.tids[i], err)
+	}
+	v, err := virshPins(g.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v[g.ids[i]].Equals(a) {
+		t.Fatalf("%s vcpu%d: the kernel says affinity %s, virsh vcpupin says %s", g.name, g.ids[i], a, v[g.ids[i]])
+	}
+	return a
 }
 
 // affinity reads a thread's allowed CPUs from /proc/<tid>/status.
@@ -198,8 +340,15 @@ func (p *vschedProc) log() string {
 
 // startVsched starts the daemon with args and stops it (SIGTERM) when the
 // test ends, if it still runs.
+//
+// Each run gets its own --state-dir (a temporary directory) unless args name
+// one, when the binary has the flag: the checkpoint of one test must not
+// leak into the next.
 func startVsched(t *testing.T, args ...string) *vschedProc {
 	t.Helper()
+	if hasFlag("--state-dir") && !slices.Contains(args, "--state-dir") {
+		args = append(args, "--state-dir", t.TempDir())
+	}
 	p := &vschedProc{done: make(chan error, 1)}
 	p.cmd = exec.Command(vschedBin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p, p
@@ -236,6 +385,17 @@ func (p *vschedProc) stop(t *testing.T, within time.Duration) error {
 	case <-time.After(within):
 		t.Fatalf("vsched did not stop within %s of SIGTERM", within)
 		return nil
+	}
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (p *vschedProc) kill(t *testing.T) {
+	t.Helper()
+	_ = p.cmd.Process.Kill()
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("vsched still running 5s after SIGKILL")
 	}
 }
 

@@ -16,12 +16,14 @@ import (
 
 	"github.com/vsched/vsched/balancer"
 	"github.com/vsched/vsched/cgroupstats"
+	"github.com/vsched/vsched/cgroupstats/cgroupstatstest"
 	"github.com/vsched/vsched/pinning"
+	"github.com/vsched/vsched/pinning/checkpoint"
 )
 
 // hostURI is the test-driver URI of testdata/host.xml: 4 pCPUs and running
 // domains guest-000 (ID 1), guest-001 (ID 2) and guest-002 (ID 3) of 2 vCPUs
-// each, as cgroupstats.WriteSyntheticTree(dir, layout, 3, 2) builds them.
+// each, as cgroupstatstest.WriteSyntheticTree(dir, layout, 3, 2) builds them.
 func hostURI(t testing.TB) string {
 	t.Helper()
 	p, err := filepath.Abs(filepath.Join("testdata", "host.xml"))
@@ -66,6 +68,7 @@ type synthHost struct {
 	busy, total          []uint64            // per pCPU, USER_HZ ticks
 	dt                   time.Duration       // what one step emulates
 	log                  bytes.Buffer
+	store                *checkpoint.Store // the loop's checkpoint
 }
 
 // newSynthHost builds the tree (hybrid layout) and opens both real parts,
@@ -73,7 +76,7 @@ type synthHost struct {
 func newSynthHost(t *testing.T) *synthHost {
 	t.Helper()
 	dir := t.TempDir()
-	doms, cg, proc, err := cgroupstats.WriteSyntheticTree(dir, cgroupstats.LayoutHybrid, 3, 2)
+	doms, cg, proc, err := cgroupstatstest.WriteSyntheticTree(dir, cgroupstatstest.LayoutHybrid, 3, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,8 +123,9 @@ func newSynthHost(t *testing.T) *synthHost {
 }
 
 // newLoop builds a loop over the host's real parts with the adaptive policy,
-// a JSON debug log into h.log and a sampler clock that advances exactly one
-// interval per sample.
+// a checkpoint in a temporary directory, a JSON debug log into h.log and a
+// sampler clock that advances exactly one interval per sample. p is the
+// libvirt side's pinner (h.conn when nil).
 func (h *synthHost) newLoop(o *daemonOptions, p pinner) *loop {
 	h.t.Helper()
 	if p == nil {
@@ -132,9 +136,37 @@ func (h *synthHost) newLoop(o *daemonOptions, p pinner) *loop {
 		h.t.Fatal(err)
 	}
 	log := newLogger("json", "debug", &h.log)
-	cfg := balancer.Config{Threshold: o.threshold, CPUs: cpuset.New(0, 1, 2, 3)}
-	smp := &steadyClock{s: h.smp, now: time.Unix(1_800_000_000, 0), step: o.interval}
-	return newLoop(o, log, smp, p, pol, cfg, newMetrics())
+	store, err := checkpoint.Open(h.t.TempDir())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { _ = store.Close() })
+	h.store = store
+	smp := &steadyClock{s: h.smp, now: t0, step: o.interval}
+	return newLoop(o, log, smp, newLibvirtSide(p, store, log, time.Second), pol, fixedHost(4), newMetrics())
+}
+
+// fixedHost is a flat host of n online pCPUs whose topology is never
+// re-read.
+func fixedHost(n int) *hostView {
+	ids := make([]int, n)
+	for i := range ids {
+		ids[i] = i
+	}
+	all := cpuset.New(ids...)
+	return &hostView{topo: cgroupstats.Topology{Online: all, Isolated: cpuset.New(), Nodes: []cpuset.CPUSet{all}}, cpus: all}
+}
+
+// cycle runs one loop cycle as the daemon does, with the libvirt side run
+// in step: a listing first (as an event or the poll would), then the cycle,
+// then the plan it handed over, if any, applied and collected.
+func cycle(l *loop) {
+	l.lv.list()
+	l.cycle(time.Now())
+	if l.inflight {
+		l.lv.results <- l.lv.apply(<-l.lv.plans)
+		l.collect()
+	}
 }
 
 // steadyClock wraps the real sampler and stamps each sample exactly one
@@ -165,8 +197,8 @@ func (h *synthHost) pins() map[string]string {
 	}
 	out := map[string]string{}
 	for _, d := range doms {
-		for v, p := range d.Pins {
-			out[fmt.Sprintf("%s/%d", d.Name, v)] = p.String()
+		for _, v := range d.VCPUs {
+			out[fmt.Sprintf("%s/%d", d.Name, v.ID)] = v.Pin.String()
 		}
 	}
 	return out
@@ -332,6 +364,31 @@ func applied(pins map[string]string, moves []loggedMove) map[string]string {
 		out[fmt.Sprintf("%s/%d", m.Domain, m.VCPU)] = strconv.Itoa(m.To)
 	}
 	return out
+}
+
+// sysRoot writes a sysfs tree of n online CPUs, one NUMA node, no SMT,
+// and returns its root.
+func sysRoot(t *testing.T, n int) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"devices/system/cpu/online":         fmt.Sprintf("0-%d\n", n-1),
+		"devices/system/cpu/isolated":       "\n",
+		"devices/system/node/node0/cpulist": fmt.Sprintf("0-%d\n", n-1),
+	}
+	for c := range n {
+		dir := fmt.Sprintf("devices/system/cpu/cpu%d/topology/", c)
+		files[dir+"thread_siblings_list"] = fmt.Sprintf("%d\n", c)
+		files[dir+"thread_siblings"] = fmt.Sprintf("%x\n", 1<<c)
+		files[dir+"core_siblings_list"] = fmt.Sprintf("0-%d\n", n-1)
+		files[dir+"core_siblings"] = fmt.Sprintf("%x\n", 1<<n-1)
+		files[dir+"core_id"] = fmt.Sprintf("%d\n", c)
+		files[dir+"physical_package_id"] = "0\n"
+	}
+	if err := cgroupstatstest.WriteFiles(dir, files, nil); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // testOptions are the daemon's defaults with a 1 s interval and window.

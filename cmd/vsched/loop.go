@@ -12,45 +12,64 @@ import (
 	"github.com/vsched/vsched/pinning"
 )
 
-// loop is one daemon's state between cycles: the samples of the planning
-// window and the domains the newest was taken of.
+// sampler is what the loop needs from cgroupstats.
+type sampler interface {
+	Sample(domains []cgroupstats.Domain, into *cgroupstats.Sample) error
+	Transient() int
+}
+
+// loop is one daemon's state between cycles. A cycle reads the kernel
+// (sample), keeps the planning window (history), turns it into the policy's
+// input (buildWindow), plans, and hands the plan to the libvirt side, which
+// checkpoints and pins in its own goroutine. Nothing in a cycle calls
+// libvirt, so a slow libvirtd never delays a sample.
 type loop struct {
 	opts    *daemonOptions
 	log     *logrus.Entry
 	sampler sampler
-	pinner  pinner
+	lv      *libvirtSide
 	policy  balancer.Policy
-	cfg     balancer.Config
+	host    *hostView
 	metrics *metrics
-	rec     *recorder
+	rec     *recorder // nil without --plot
+	started time.Time
 
-	hist      history // samples of the current window, oldest first
-	doms      []pinning.Domain
+	hist      history
+	health    domainHealth
+	listSeq   uint64 // the listing cgDoms was built from
 	cgDoms    []cgroupstats.Domain
-	connDown  bool
-	planned   bool                  // a plan has been made (for --once)
-	moved     map[vcpuKey]time.Time // when vsched last moved each vCPU
-	streak    int                   // consecutive cycles whose plan was not empty
-	listedAt  time.Time             // when l.doms was listed; zero: list again
-	relist    time.Duration         // how often to list domains
-	transient int                   // vCPUs the sampler reads without kept-open files
+	inflight  bool // a plan is with the libvirt side
+	planned   bool // a plan has been made (for --once)
+	streak    int  // consecutive cycles whose plan was not empty
+	transient int  // vCPUs the sampler reads without kept-open files
+	warned    map[string]bool
+	overran   bool
 }
 
-func newLoop(o *daemonOptions, log *logrus.Entry, s sampler, p pinner, pol balancer.Policy, cfg balancer.Config, m *metrics) *loop {
-	return &loop{
-		opts: o, log: log, sampler: s, pinner: p, policy: pol, cfg: cfg, metrics: m,
-		rec: newRecorder(), hist: newHistory(o.window, o.interval), moved: map[vcpuKey]time.Time{},
-		relist: max(o.interval, time.Second),
+func newLoop(o *daemonOptions, log *logrus.Entry, s sampler, lv *libvirtSide, pol balancer.Policy, host *hostView, m *metrics) *loop {
+	l := &loop{
+		opts: o, log: log, sampler: s, lv: lv, policy: pol, host: host, metrics: m,
+		hist: newHistory(o.window, o.interval), health: domainHealth{}, warned: map[string]bool{},
 	}
+	if o.plot != "" {
+		l.rec = newRecorder(maxPlotFrames)
+	}
+	return l
 }
 
-// cycle lists domains, samples them, and once the window is full plans and
-// applies the moves. Nothing in it is fatal: a lost connection or a
-// vanished domain skips what it must and the next cycle tries again.
-func (l *loop) cycle() {
-	if !l.list() {
-		return
+// cycle samples the listed domains and, once the window is full, plans and
+// hands the plan over. Nothing in it is fatal.
+func (l *loop) cycle(now time.Time) {
+	if l.started.IsZero() {
+		l.started = now
 	}
+	l.collect()
+	ls := l.lv.current()
+	if ls == nil {
+		return // no listing yet: libvirt is slow or down
+	}
+	l.refreshHost()
+	l.sampleDomains(ls, now)
 	start := time.Now()
 	cur := l.hist.next()
 	if err := l.sampler.Sample(l.cgDoms, cur); err != nil {
@@ -65,92 +84,176 @@ func (l *loop) cycle() {
 			l.log.WithField("vcpus", n).Warn("open-file limit reached: some vCPUs are read with open-read-close; raise RLIMIT_NOFILE")
 		}
 	}
-	for _, ds := range cur.Domains {
-		if ds.Err != nil {
-			lvl := logrus.WarnLevel
-			if errors.Is(ds.Err, cgroupstats.ErrVanished) {
-				lvl = logrus.DebugLevel
-			}
-			l.log.WithError(ds.Err).WithField("domain", ds.Domain.Name).Log(lvl, "domain not sampled")
-			l.listedAt = time.Time{} // list again: it may have stopped or restarted
+	l.checkDomains(cur, now)
+	base := l.hist.base()
+	if base == nil {
+		return
+	}
+	w := buildWindow(base, cur, snapshotInputs{listing: ls, cpus: l.host.cpus, nodes: l.host.topo.Nodes, excluded: l.opts.excluded, started: l.started})
+	l.noteOffline(w)
+	l.metrics.observeWindow(w, ls)
+	if l.rec != nil {
+		l.rec.add(cur.Time, w)
+	}
+	if !l.inflight {
+		l.plan(w, ls, cur.Time)
+	}
+}
+
+// sampleDomains builds the sampler's domain list from the listing, leaving
+// out domains that are backing off.
+func (l *loop) sampleDomains(ls *listing, now time.Time) {
+	if ls.seq == l.listSeq && !l.health.any() {
+		return // same listing, nobody backing off: same domains
+	}
+	l.listSeq = ls.seq
+	l.cgDoms = l.cgDoms[:0]
+	for _, d := range ls.doms {
+		if l.health.skip(d.UUID, now) {
+			continue
 		}
+		ids := make([]int, len(d.VCPUs))
+		for i, v := range d.VCPUs {
+			ids[i] = v.ID
+		}
+		l.cgDoms = append(l.cgDoms, cgroupstats.Domain{ID: d.ID, Name: d.Name, UUID: d.UUID, VCPUs: ids})
 	}
-	if last := l.hist.previous(); last != nil {
-		pcpu, rates := pcpuUsage(last, cur), vcpuRates(last, cur)
-		l.metrics.observe(rates, pcpu)
-		l.rec.add(cur.Time, pcpu, rates)
-	}
-	if base := l.hist.base(); base != nil {
-		if l.plan(base, cur) > 0 {
-			l.hist.restart() // judge the new placement on a fresh window
+	l.health.prune(ls)
+}
+
+// checkDomains handles the domains the sample could not read. A vanished
+// one (stopped mid-sample) asks for a new listing; any other failure backs
+// the domain off, logged once when it starts and once when it ends.
+func (l *loop) checkDomains(cur *cgroupstats.Sample, now time.Time) {
+	for _, ds := range cur.Domains {
+		f := l.log.WithField("domain", ds.Domain.Name)
+		switch {
+		case ds.Err == nil:
+			if l.health.ok(ds.Domain.UUID) {
+				f.Info("domain sampled again")
+			}
+		case errors.Is(ds.Err, cgroupstats.ErrVanished):
+			f.WithError(ds.Err).Debug("domain vanished mid-sample")
+			l.lv.askRelist()
+		default:
+			if d, first := l.health.fail(ds.Domain.UUID, now); first {
+				f.WithError(ds.Err).WithField("retry_in", d).Warn("domain not sampled; backing off")
+			}
 		}
 	}
 }
 
-// plan runs the policy on the window (base, cur), applies the result and
-// returns how many pins changed.
-func (l *loop) plan(base, cur *cgroupstats.Sample) int {
-	elapsed := cur.Time.Sub(base.Time)
-	if elapsed <= 0 {
-		return 0
-	}
+// plan runs the policy on the window and hands a confirmed plan over.
+func (l *loop) plan(w window, ls *listing, now time.Time) {
+	cfg := balancer.Config{Threshold: l.opts.threshold, CPUs: l.host.cpus, Topology: balancer.Topology{Nodes: l.host.topo.Nodes, Cores: l.host.topo.Cores}, Cooldown: l.opts.cooldown}
 	l.planned = true
-	baseSnap := snapshot(base, nil, cur)
-	curSnap := snapshot(cur, l.doms, nil)
-	l.fix(curSnap, cur.Time)
-	rates := vcpuRates(base, cur)
-	pcpu := pcpuUsage(base, cur)
-
 	start := time.Now()
-	plan := l.policy.Plan(baseSnap, curSnap, elapsed, l.cfg)
+	plan := l.policy.Plan(w.snap, cfg)
 	l.metrics.planDuration.Observe(time.Since(start).Seconds())
-	l.log.WithFields(logrus.Fields{"pcpu_usage": formatPCPU(pcpu), "window": elapsed.Round(time.Millisecond), "vcpus": len(curSnap.VCPUs), "moves": len(plan.Moves)}).Debug("cycle")
+	l.log.WithFields(logrus.Fields{"pcpu_usage": formatPCPU(w.pcpu), "window": w.snap.Window.Round(time.Millisecond), "vcpus": len(w.snap.VCPUs), "moves": len(plan.Moves)}).Debug("cycle")
 	if len(plan.Moves) == 0 {
 		l.streak = 0
-		return 0
+		return
 	}
 	if l.streak++; l.streak < l.opts.confirm {
-		return 0 // an imbalance must outlast measurement noise
+		return // an imbalance must outlast measurement noise
 	}
 	l.streak = 0
-	moved := l.apply(plan, rates, cur)
-	l.log.WithFields(logrus.Fields{"moves": moved, "planned": len(plan.Moves), "pcpu_usage": formatPCPU(pcpu), "dry_run": l.opts.dryRun}).Info("rebalanced")
-	return moved
-}
-
-// apply pins the plan's moves (or only logs them with --dry-run) and returns
-// how many took effect.
-func (l *loop) apply(plan balancer.Plan, rates map[vcpuKey]vcpuRate, cur *cgroupstats.Sample) int {
 	pins := make([]pinning.Pin, 0, len(plan.Moves))
-	uuid := make(map[string]string, len(l.doms))
-	for _, d := range l.doms {
-		uuid[d.Name] = d.UUID
+	byID := map[balancer.VCPUID]balancer.VCPU{}
+	for _, v := range w.snap.VCPUs {
+		byID[v.ID] = v
 	}
 	for _, mv := range plan.Moves {
-		r := rates[vcpuKey{mv.Domain, mv.VCPU}]
+		v := byID[mv.ID]
+		name := mv.ID.Domain
+		if i, ok := ls.byUUID[mv.ID.Domain]; ok {
+			name = ls.doms[i].Name
+		}
 		l.log.WithFields(logrus.Fields{
-			"domain": mv.Domain, "vcpu": mv.VCPU, "tid": r.tid, "from": mv.From, "to": mv.To,
-			"usage": round1(r.usage), "wait": round1(r.wait), "reason": mv.Reason, "dry_run": l.opts.dryRun,
+			"domain": name, "uuid": mv.ID.Domain, "vcpu": mv.ID.VCPU, "tid": w.tids[mv.ID], "from": mv.From, "to": mv.To,
+			"usage": round1(v.Usage), "wait": round1(v.Wait), "reason": mv.Reason, "dry_run": l.opts.dryRun,
 		}).Info("move vCPU")
-		pins = append(pins, pinning.Pin{Domain: mv.Domain, UUID: uuid[mv.Domain], VCPU: mv.VCPU, CPUs: cpuset.New(mv.To)})
-		l.rec.mark(cur.Time, mv)
+		if l.rec != nil {
+			l.rec.mark(now, mv)
+		}
+		pins = append(pins, pinning.Pin{UUID: mv.ID.Domain, Name: name, VCPU: mv.ID.VCPU, CPUs: cpuset.New(mv.To)})
 	}
 	if l.opts.dryRun {
-		return 0
+		l.log.WithFields(logrus.Fields{"planned": len(plan.Moves), "pcpu_usage": formatPCPU(w.pcpu), "dry_run": true}).Info("rebalanced")
+		return
 	}
+	l.inflight = true
+	l.lv.plans <- pins // buffered; the libvirt side holds at most this one plan
+	if l.opts.once {
+		l.wait()
+	}
+}
+
+// collect takes the libvirt side's results of the plan in flight, if any.
+func (l *loop) collect() {
+	if !l.inflight {
+		return
+	}
+	select {
+	case res := <-l.lv.results:
+		l.finish(res)
+	default:
+	}
+}
+
+// wait blocks until the plan in flight is applied (--once).
+func (l *loop) wait() {
+	if l.inflight {
+		l.finish(<-l.lv.results)
+	}
+}
+
+// finish logs a plan's results; when pins changed, the next plan judges
+// the new placement on a window of its own.
+func (l *loop) finish(res []pinning.Result) {
+	l.inflight = false
 	moved := 0
-	for _, res := range l.pinner.Apply(pins) {
-		f := l.log.WithFields(logrus.Fields{"domain": res.Pin.Domain, "vcpu": res.Pin.VCPU, "cpus": res.Pin.CPUs.String()})
+	for _, r := range res {
+		f := l.log.WithFields(logrus.Fields{"domain": r.Pin.Name, "uuid": r.Pin.UUID, "vcpu": r.Pin.VCPU, "cpus": r.Pin.CPUs.String()})
 		switch {
-		case res.Err != nil:
+		case r.Err != nil:
 			l.metrics.pinErrors.Inc()
-			f.WithError(res.Err).Warn("pin failed")
-		case res.Changed:
-			l.setPin(res.Pin)
+			f.WithError(r.Err).Warn("pin failed")
+		case r.Changed:
 			l.metrics.moves.Inc()
-			l.moved[vcpuKey{res.Pin.Domain, res.Pin.VCPU}] = cur.Time
 			moved++
 		}
 	}
-	return moved
+	l.log.WithFields(logrus.Fields{"moves": moved, "planned": len(res)}).Info("rebalanced")
+	if moved > 0 {
+		l.hist.restart()
+	}
+}
+
+// refreshHost re-reads the topology when CPUs were hot-plugged.
+func (l *loop) refreshHost() {
+	changed, err := l.host.refresh()
+	switch {
+	case err != nil:
+		if !l.warned["topology"] {
+			l.log.WithError(err).Warn("host topology not re-read; keeping the last one")
+			l.warned["topology"] = true
+		}
+	case changed:
+		l.warned["topology"] = false
+		l.log.WithFields(logrus.Fields{"online": l.host.topo.Online.String(), "cpus": l.host.cpus.String()}).Info("CPUs changed: balancing over the new set")
+		l.hist.reset()
+	}
+}
+
+// noteOffline logs once per domain a <vcpu cpuset> naming CPUs vsched
+// does not balance over; the rest of the cpuset is used.
+func (l *loop) noteOffline(w window) {
+	for name, cpus := range w.offline {
+		if key := "cpuset/" + name + "/" + cpus.String(); !l.warned[key] {
+			l.warned[key] = true
+			l.log.WithFields(logrus.Fields{"domain": name, "cpus": cpus.String()}).Warn("domain cpuset names CPUs that are offline or not balanced; using the rest")
+		}
+	}
 }

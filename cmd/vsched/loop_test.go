@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/vsched/vsched/balancer"
 	"github.com/vsched/vsched/cgroupstats"
 	"github.com/vsched/vsched/pinning"
+	"github.com/vsched/vsched/pinning/checkpoint"
 )
 
 // busyPerCPU counts, per pCPU, the vCPUs of pins that demand holds busy.
@@ -33,12 +36,12 @@ func TestLoop_CrowdedPCPU0_SpreadsInOneCycleThenStaysStill(t *testing.T) {
 	load := busyOnCPU0()
 
 	h.step(load)
-	l.cycle() // first sample: nothing to compare with
+	cycle(l) // first sample: nothing to compare with
 	if n := len(loggedMoves(t, &h.log)); n != 0 {
 		t.Fatalf("first cycle logged %d moves, want none before a second sample", n)
 	}
 	h.step(load)
-	l.cycle()
+	cycle(l)
 	moves := loggedMoves(t, &h.log)
 	if len(moves) == 0 {
 		t.Fatal("four busy vCPUs on pCPU0: no move planned")
@@ -62,7 +65,7 @@ func TestLoop_CrowdedPCPU0_SpreadsInOneCycleThenStaysStill(t *testing.T) {
 	// Balanced now: the next cycles must leave every pin alone.
 	for range 2 {
 		h.step(load)
-		l.cycle()
+		cycle(l)
 	}
 	if n := len(loggedMoves(t, &h.log)); n != len(moves) {
 		t.Errorf("balanced host: %d more moves logged, want none", n-len(moves))
@@ -83,34 +86,45 @@ func TestLoop_SubSecondInterval_PlansOnlyOnceTheWindowIsFull(t *testing.T) {
 	l := h.newLoop(o, nil)
 	for i := 1; i <= 4; i++ {
 		h.step(busyOnCPU0())
-		l.cycle()
+		cycle(l)
 		if n := len(loggedMoves(t, &h.log)); n != 0 {
 			t.Fatalf("cycle %d, %v into a 1s window: %d moves, want none yet", i, time.Duration(i-1)*o.interval, n)
 		}
 	}
 	h.step(busyOnCPU0())
-	l.cycle()
+	cycle(l)
 	if diff := cmp.Diff(map[string]int{"0": 1, "1": 1, "2": 1, "3": 1}, busyPerCPU(h.pins(), busyOnCPU0())); diff != "" {
 		t.Errorf("busy vCPUs per pCPU once the window is full (-want +got):\n%s", diff)
 	}
 }
 
-func TestLoop_Restore_PutsOriginalPinsBack(t *testing.T) {
+func TestLoop_RestoreFromCheckpoint_PutsOriginalPinsBack(t *testing.T) {
 	h := newSynthHost(t)
 	l := h.newLoop(testOptions(), nil)
 	for range 2 {
 		h.step(busyOnCPU0())
-		l.cycle()
+		cycle(l)
 	}
 	if diff := cmp.Diff(initialPins(), h.pins()); diff == "" {
 		t.Fatal("setup: the loop moved nothing, so there is nothing to restore")
 	}
-	l.restore()
+	if n, moved := len(h.store.Entries()), len(loggedMoves(t, &h.log)); n != moved {
+		t.Fatalf("checkpoint holds %d entries after %d moves, want one per moved vCPU", n, moved)
+	}
+	outcomes, err := restoreFromCheckpoint(h.store, h.conn)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if diff := cmp.Diff(initialPins(), h.pins()); diff != "" {
 		t.Errorf("pins after restore (-want +got):\n%s", diff)
 	}
-	if got, want := len(logEntries(t, &h.log, "pin restored")), len(loggedMoves(t, &h.log)); got != want {
-		t.Errorf("%d \"pin restored\" lines, want one per moved vCPU (%d)", got, want)
+	for _, o := range outcomes {
+		if !o.Restored {
+			t.Errorf("outcome %s: want restored", o.line())
+		}
+	}
+	if n := len(h.store.Entries()); n != 0 {
+		t.Errorf("%d entries left in the checkpoint after a full restore, want 0", n)
 	}
 }
 
@@ -121,7 +135,7 @@ func TestLoop_DryRun_LogsMovesPinsNothing(t *testing.T) {
 	l := h.newLoop(o, nil)
 	for range 2 {
 		h.step(busyOnCPU0())
-		l.cycle()
+		cycle(l)
 	}
 	if diff := cmp.Diff(initialPins(), h.pins()); diff != "" {
 		t.Errorf("--dry-run changed pins (-want +got):\n%s", diff)
@@ -158,7 +172,7 @@ func TestLoop_ExcludedDomain_NeverPinned(t *testing.T) {
 	l := h.newLoop(o, nil)
 	for range 3 {
 		h.step(busyOnCPU0())
-		l.cycle()
+		cycle(l)
 	}
 	got := h.pins()
 	for _, k := range []string{"guest-001/0", "guest-001/1"} {
@@ -196,15 +210,15 @@ func TestLoop_DomainVanishesMidRun_SkippedOthersBalanced(t *testing.T) {
 	load := busyOnCPU0()
 
 	h.step(load)
-	l.cycle()
+	cycle(l)
 	// guest-001 is destroyed between two cycles: its QEMU and cgroup go,
 	// and libvirt stops listing it.
 	h.vanish("guest-001")
 	p.hidden["guest-001"] = true
 	h.step(load)
-	l.cycle()
+	cycle(l)
 	h.step(load)
-	l.cycle()
+	cycle(l)
 
 	for _, m := range loggedMoves(t, &h.log) {
 		if m.Domain == "guest-001" {
@@ -223,6 +237,7 @@ func TestLoop_DomainVanishesMidRun_SkippedOthersBalanced(t *testing.T) {
 // fakePinner is an in-memory libvirt: a fixed listing, an optional listing
 // error and scripted Apply results.
 type fakePinner struct {
+	events  chan struct{}
 	doms    []pinning.Domain
 	listErr error
 	applyFn func(pinning.Pin) pinning.Result
@@ -248,27 +263,34 @@ func (p *fakePinner) Apply(pins []pinning.Pin) []pinning.Result {
 	return out
 }
 
-func (p *fakePinner) Restore() []pinning.Result { return nil }
+func (p *fakePinner) Events() <-chan struct{} { return p.events }
 
 // fakeSampler replays a script of samples, one per call; a sample whose
 // Time is zero is returned as the whole sample failing.
 type fakeSampler struct {
 	script []cgroupstats.Sample
 	calls  int
+	asked  [][]cgroupstats.Domain // the domains of each call
 }
 
 var errProcStat = errors.New("proc stat unreadable")
 
 func (s *fakeSampler) Transient() int { return 0 }
 
-func (s *fakeSampler) Sample(_ []cgroupstats.Domain, into *cgroupstats.Sample) error {
+func (s *fakeSampler) Sample(doms []cgroupstats.Domain, into *cgroupstats.Sample) error {
 	cur := s.script[min(s.calls, len(s.script)-1)]
 	s.calls++
+	s.asked = append(s.asked, slices.Clone(doms))
 	if cur.Time.IsZero() {
 		return errProcStat
 	}
 	*into = cur
-	into.Domains = slices.Clone(cur.Domains)
+	into.Domains = nil
+	for _, ds := range cur.Domains { // only the domains asked for, as the real sampler
+		if slices.ContainsFunc(doms, func(d cgroupstats.Domain) bool { return d.UUID == ds.Domain.UUID }) {
+			into.Domains = append(into.Domains, ds)
+		}
+	}
 	return nil
 }
 
@@ -281,7 +303,7 @@ func crowdedSample(n int, b cgroupstats.DomainSample) cgroupstats.Sample {
 		Time: time.Unix(1_800_000_000+int64(n), 0),
 		CPUs: []cgroupstats.CPUStat{{CPU: 0, BusyNs: u * sec, TotalNs: u * sec}, {CPU: 1, TotalNs: u * sec}},
 		Domains: []cgroupstats.DomainSample{
-			{Domain: cgroupstats.Domain{ID: 1, Name: "a", VCPUs: 2}, VCPUs: []cgroupstats.VCPUStat{
+			{Domain: cgroupstats.Domain{ID: 1, Name: "a", UUID: "uuid-a", VCPUs: []int{0, 1}}, VCPUs: []cgroupstats.VCPUStat{
 				{VCPU: 0, TID: 11, RunNs: u * sec / 2, WaitNs: u * sec / 2, LastCPU: 0, Affinity: cpuset.New(0)},
 				{VCPU: 1, TID: 12, RunNs: u * sec / 2, WaitNs: u * sec / 2, LastCPU: 0, Affinity: cpuset.New(0)},
 			}},
@@ -292,52 +314,58 @@ func crowdedSample(n int, b cgroupstats.DomainSample) cgroupstats.Sample {
 
 func fakeDomains() []pinning.Domain {
 	return []pinning.Domain{
-		{ID: 1, Name: "a", UUID: "uuid-a", VCPUs: 2, Pins: []cpuset.CPUSet{cpuset.New(0), cpuset.New(0)}},
-		{ID: 2, Name: "b", UUID: "uuid-b", VCPUs: 1, Pins: []cpuset.CPUSet{cpuset.New(1)}},
+		dom("uuid-a", "a", 1, cpuset.New(0), cpuset.New(0)),
+		dom("uuid-b", "b", 2, cpuset.New(1)),
 	}
 }
 
-func fakeLoop(o *daemonOptions, s sampler, p pinner, log *bytes.Buffer) *loop {
+func fakeLoop(t *testing.T, o *daemonOptions, s sampler, p pinner, log *bytes.Buffer) *loop {
+	t.Helper()
 	pol, _ := balancer.PolicyByName("adaptive")
-	cfg := balancer.Config{Threshold: o.threshold, CPUs: cpuset.New(0, 1)}
-	return newLoop(o, newLogger("json", "debug", log), s, p, pol, cfg, newMetrics())
+	store, err := checkpoint.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	lg := newLogger("json", "debug", log)
+	return newLoop(o, lg, s, newLibvirtSide(p, store, lg, time.Second), pol, fixedHost(2), newMetrics())
 }
 
 func TestLoop_VanishedDomainInSample_SkippedAtDebugOthersBalanced(t *testing.T) {
-	vanished := cgroupstats.DomainSample{Domain: cgroupstats.Domain{ID: 2, Name: "b", VCPUs: 1},
+	vanished := cgroupstats.DomainSample{Domain: cgroupstats.Domain{ID: 2, Name: "b", UUID: "uuid-b", VCPUs: []int{0}},
 		Err: fmt.Errorf("%w: /proc/42/task/43/schedstat: no such process", cgroupstats.ErrVanished)}
 	s := &fakeSampler{script: []cgroupstats.Sample{crowdedSample(1, vanished), crowdedSample(2, vanished)}}
 	p := &fakePinner{doms: fakeDomains()}
 	var log bytes.Buffer
-	l := fakeLoop(testOptions(), s, p, &log)
-	l.cycle()
-	l.cycle()
+	l := fakeLoop(t, testOptions(), s, p, &log)
+	cycle(l)
+	cycle(l)
 
 	if len(p.applied) != 1 {
 		t.Fatalf("Apply called %d times, want once", len(p.applied))
 	}
 	for _, pin := range p.applied[0] {
-		if pin.Domain != "a" || !pin.CPUs.Equals(cpuset.New(1)) || pin.UUID != "uuid-a" {
+		if pin.Name != "a" || !pin.CPUs.Equals(cpuset.New(1)) || pin.UUID != "uuid-a" {
 			t.Errorf("pin %+v: want a vCPU of a moved to pCPU1, by UUID", pin)
 		}
 	}
-	skipped := logEntries(t, &log, "domain not sampled")
+	skipped := logEntries(t, &log, "domain vanished mid-sample")
 	if len(skipped) != 2 || skipped[0]["level"] != "debug" || skipped[0]["domain"] != "b" {
-		t.Errorf("\"domain not sampled\" entries %v, want two at debug for b", skipped)
+		t.Errorf("\"domain vanished mid-sample\" entries %v, want two at debug for b", skipped)
 	}
 }
 
 func TestLoop_PinFails_LoggedAndCountedNotMoved(t *testing.T) {
-	idle := cgroupstats.DomainSample{Domain: cgroupstats.Domain{ID: 2, Name: "b", VCPUs: 1},
+	idle := cgroupstats.DomainSample{Domain: cgroupstats.Domain{ID: 2, Name: "b", UUID: "uuid-b", VCPUs: []int{0}},
 		VCPUs: []cgroupstats.VCPUStat{{VCPU: 0, TID: 21, LastCPU: 1, Affinity: cpuset.New(1)}}}
 	s := &fakeSampler{script: []cgroupstats.Sample{crowdedSample(1, idle), crowdedSample(2, idle)}}
 	p := &fakePinner{doms: fakeDomains(), applyFn: func(pin pinning.Pin) pinning.Result {
 		return pinning.Result{Pin: pin, Err: fmt.Errorf("domain a: %w", pinning.ErrDomainGone)}
 	}}
 	var log bytes.Buffer
-	l := fakeLoop(testOptions(), s, p, &log)
-	l.cycle()
-	l.cycle()
+	l := fakeLoop(t, testOptions(), s, p, &log)
+	cycle(l)
+	cycle(l)
 
 	failed := logEntries(t, &log, "pin failed")
 	if len(failed) == 0 || failed[0]["domain"] != "a" || failed[0]["level"] != "warning" {
@@ -352,7 +380,7 @@ func TestLoop_PinFails_LoggedAndCountedNotMoved(t *testing.T) {
 }
 
 func TestLoop_LibvirtDown_LogsOnceThenRecovers(t *testing.T) {
-	idle := cgroupstats.DomainSample{Domain: cgroupstats.Domain{ID: 2, Name: "b", VCPUs: 1},
+	idle := cgroupstats.DomainSample{Domain: cgroupstats.Domain{ID: 2, Name: "b", UUID: "uuid-b", VCPUs: []int{0}},
 		VCPUs: []cgroupstats.VCPUStat{{VCPU: 0, TID: 21, LastCPU: 1, Affinity: cpuset.New(1)}}}
 	var script []cgroupstats.Sample
 	for n := 1; n <= 4; n++ {
@@ -361,45 +389,45 @@ func TestLoop_LibvirtDown_LogsOnceThenRecovers(t *testing.T) {
 	s := &fakeSampler{script: script}
 	p := &fakePinner{doms: fakeDomains()}
 	var log bytes.Buffer
-	l := fakeLoop(testOptions(), s, p, &log)
+	l := fakeLoop(t, testOptions(), s, p, &log)
 
 	p.listErr = fmt.Errorf("list domains: %w", pinning.ErrConnect)
-	l.cycle()
-	l.cycle()
+	cycle(l)
+	cycle(l)
 	if n := len(logEntries(t, &log, "libvirt unreachable, will reconnect")); n != 1 {
 		t.Errorf("%d \"libvirt unreachable\" lines over two failed cycles, want 1", n)
 	}
 	p.listErr = nil
-	l.cycle()
+	cycle(l)
 	if n := len(logEntries(t, &log, "libvirt connection restored")); n != 1 {
 		t.Errorf("%d \"connection restored\" lines, want 1", n)
 	}
 	if len(p.applied) != 0 {
 		t.Fatalf("planned on the first sample after reconnecting: %v", p.applied)
 	}
-	l.cycle()
+	cycle(l)
 	if len(p.applied) != 1 {
 		t.Errorf("Apply called %d times after two good samples, want once", len(p.applied))
 	}
 }
 
 func TestLoop_SampleFails_NoPlanUntilTwoGoodSamples(t *testing.T) {
-	idle := cgroupstats.DomainSample{Domain: cgroupstats.Domain{ID: 2, Name: "b", VCPUs: 1},
+	idle := cgroupstats.DomainSample{Domain: cgroupstats.Domain{ID: 2, Name: "b", UUID: "uuid-b", VCPUs: []int{0}},
 		VCPUs: []cgroupstats.VCPUStat{{VCPU: 0, TID: 21, LastCPU: 1, Affinity: cpuset.New(1)}}}
 	s := &fakeSampler{script: []cgroupstats.Sample{crowdedSample(1, idle), {}, crowdedSample(3, idle), crowdedSample(4, idle)}}
 	p := &fakePinner{doms: fakeDomains()}
 	var log bytes.Buffer
-	l := fakeLoop(testOptions(), s, p, &log)
-	l.cycle()
-	l.cycle() // the sample fails
-	l.cycle()
+	l := fakeLoop(t, testOptions(), s, p, &log)
+	cycle(l)
+	cycle(l) // the sample fails
+	cycle(l)
 	if len(p.applied) != 0 {
 		t.Fatalf("planned across a failed sample: %v", p.applied)
 	}
 	if failed := logEntries(t, &log, "sample failed"); len(failed) != 1 || failed[0]["level"] != "error" {
 		t.Errorf("\"sample failed\" entries %v, want one at error", failed)
 	}
-	l.cycle()
+	cycle(l)
 	if len(p.applied) != 1 {
 		t.Errorf("Apply called %d times after two good samples, want once", len(p.applied))
 	}
@@ -411,71 +439,220 @@ func TestLoop_Confirm_ActsOnlyAfterNConsecutiveImbalancedCycles(t *testing.T) {
 	o.confirm = 3
 	l := h.newLoop(o, nil)
 	h.step(busyOnCPU0())
-	l.cycle() // first sample
+	cycle(l) // first sample
 	// One noisy cycle calls for moves, then a balanced-looking one resets
 	// the streak: nothing may move.
 	h.step(busyOnCPU0())
-	l.cycle()
+	cycle(l)
 	h.step(idleLoad())
-	l.cycle()
+	cycle(l)
 	if n := len(loggedMoves(t, &h.log)); n != 0 {
 		t.Fatalf("an imbalance seen once, then gone: %d moves, want none", n)
 	}
 	for i := 1; i <= 2; i++ {
 		h.step(busyOnCPU0())
-		l.cycle()
+		cycle(l)
 		if n := len(loggedMoves(t, &h.log)); n != 0 {
 			t.Fatalf("imbalance seen %d cycles of 3: %d moves, want none yet", i, n)
 		}
 	}
 	h.step(busyOnCPU0())
-	l.cycle()
+	cycle(l)
 	if diff := cmp.Diff(map[string]int{"0": 1, "1": 1, "2": 1, "3": 1}, busyPerCPU(h.pins(), busyOnCPU0())); diff != "" {
 		t.Errorf("busy vCPUs per pCPU after the third imbalanced cycle (-want +got):\n%s", diff)
 	}
 }
 
-// countingPinner counts listings.
+func TestLoop_UnreadableDomain_BacksOffWarnedOnceOthersBalanced(t *testing.T) {
+	broken := cgroupstats.DomainSample{Domain: cgroupstats.Domain{ID: 2, Name: "b", UUID: "uuid-b", VCPUs: []int{0}},
+		Err: fmt.Errorf("%w: machine/qemu-2-b.libvirt-qemu", cgroupstats.ErrNoCgroup)}
+	var script []cgroupstats.Sample
+	for n := 1; n <= 6; n++ {
+		script = append(script, crowdedSample(n, broken))
+	}
+	s := &fakeSampler{script: script}
+	p := &fakePinner{doms: fakeDomains()}
+	var log bytes.Buffer
+	l := fakeLoop(t, testOptions(), s, p, &log)
+	for range 6 {
+		cycle(l)
+	}
+	warned := logEntries(t, &log, "domain not sampled; backing off")
+	if len(warned) != 1 || warned[0]["domain"] != "b" || warned[0]["level"] != "warning" {
+		t.Errorf("backoff warnings %v, want one for b", warned)
+	}
+	for i, doms := range s.asked[1:] {
+		for _, d := range doms {
+			if d.Name == "b" {
+				t.Errorf("sample %d asked for b within its backoff", i+2)
+			}
+		}
+	}
+	if len(p.applied) == 0 {
+		t.Error("a's crowded vCPUs were not balanced beside the broken domain")
+	}
+}
+
+func TestLoop_VanishedDomain_AsksTheLibvirtSideForAListing(t *testing.T) {
+	vanished := cgroupstats.DomainSample{Domain: cgroupstats.Domain{ID: 2, Name: "b", UUID: "uuid-b", VCPUs: []int{0}},
+		Err: fmt.Errorf("%w: /proc/42/task/43/schedstat", cgroupstats.ErrVanished)}
+	s := &fakeSampler{script: []cgroupstats.Sample{crowdedSample(1, vanished)}}
+	var log bytes.Buffer
+	l := fakeLoop(t, testOptions(), s, &fakePinner{doms: fakeDomains()}, &log)
+	cycle(l)
+	select {
+	case <-l.lv.relist:
+	default:
+		t.Fatal("a vanished domain did not ask for a new listing")
+	}
+}
+
+func TestLoop_VCPUIDsWithGaps_SampledByID(t *testing.T) {
+	d := dom("uuid-g", "gappy", 1, cpuset.New(0), cpuset.New(1), cpuset.New(0))
+	d.VCPUs[2].ID = 3 // vCPU 2 disabled
+	s := &fakeSampler{script: []cgroupstats.Sample{crowdedSample(1, cgroupstats.DomainSample{})}}
+	var log bytes.Buffer
+	l := fakeLoop(t, testOptions(), s, &fakePinner{doms: []pinning.Domain{d}}, &log)
+	cycle(l)
+	if len(s.asked) != 1 || len(s.asked[0]) != 1 {
+		t.Fatalf("sampler asked for %v, want the one domain", s.asked)
+	}
+	if diff := cmp.Diff([]int{0, 1, 3}, s.asked[0][0].VCPUs); diff != "" {
+		t.Errorf("vCPU ids asked for (-want +got):\n%s", diff)
+	}
+}
+
+// blockingPinner is a libvirt whose Apply hangs until released, as a
+// domain busy in a migration holds its job lock.
+type blockingPinner struct {
+	fakePinner
+	entered, release chan struct{}
+}
+
+func (p *blockingPinner) Apply(pins []pinning.Pin) []pinning.Result {
+	p.entered <- struct{}{}
+	<-p.release
+	return p.fakePinner.Apply(pins)
+}
+
+func TestLoop_LibvirtHangsInAPin_SamplingGoesOn(t *testing.T) {
+	idle := cgroupstats.DomainSample{Domain: cgroupstats.Domain{ID: 2, Name: "b", UUID: "uuid-b", VCPUs: []int{0}},
+		VCPUs: []cgroupstats.VCPUStat{{VCPU: 0, TID: 21, LastCPU: 1, Affinity: cpuset.New(1)}}}
+	var script []cgroupstats.Sample
+	for n := 1; n <= 8; n++ {
+		script = append(script, crowdedSample(n, idle))
+	}
+	s := &fakeSampler{script: script}
+	p := &blockingPinner{fakePinner: fakePinner{doms: fakeDomains()}, entered: make(chan struct{}), release: make(chan struct{})}
+	var log bytes.Buffer
+	l := fakeLoop(t, testOptions(), s, p, &log)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); l.lv.run(ctx) }()
+	defer func() { cancel(); <-done }()
+	for l.lv.current() == nil { // the first listing
+		runtime.Gosched()
+	}
+	l.cycle(time.Now())
+	l.cycle(time.Now()) // plans and hands the plan over
+	<-p.entered         // libvirt is now stuck in Apply
+	for range 4 {
+		l.cycle(time.Now()) // must not block
+	}
+	if s.calls != 6 || !l.inflight {
+		t.Fatalf("%d samples, plan in flight %v: want 6 samples taken while the pin hangs", s.calls, l.inflight)
+	}
+	close(p.release)
+	l.wait()
+	if l.inflight || mustMetric(t, l.metrics, "vsched_moves_total") == 0 {
+		t.Fatal("the plan's results were not collected once libvirt answered")
+	}
+}
+
+func TestLibvirtSide_EventListsAtOnce(t *testing.T) {
+	p := &countingPinner{fakePinner: fakePinner{doms: fakeDomains(), events: make(chan struct{}, 1)}, listed: make(chan struct{}, 8)}
+	var log bytes.Buffer
+	lv := newLibvirtSide(p, nil, newLogger("json", "debug", &log), time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); lv.run(ctx) }()
+	<-p.listed // the listing at start
+	p.events <- struct{}{}
+	<-p.listed // the listing the event asked for; the poll is an hour away
+	cancel()
+	<-done
+	if lv.current() == nil || len(lv.current().doms) != 2 {
+		t.Fatalf("listing %+v, want the two domains", lv.current())
+	}
+}
+
+// countingPinner signals each listing.
 type countingPinner struct {
 	fakePinner
-	lists int
+	listed chan struct{}
 }
 
 func (p *countingPinner) Domains() ([]pinning.Domain, error) {
-	p.lists++
+	p.listed <- struct{}{}
 	return p.fakePinner.Domains()
 }
 
-func TestLoop_SubSecondInterval_ListsOncePerSecondAndAgainWhenADomainVanishes(t *testing.T) {
-	healthy := cgroupstats.DomainSample{Domain: cgroupstats.Domain{ID: 2, Name: "b", VCPUs: 1},
-		VCPUs: []cgroupstats.VCPUStat{{VCPU: 0, TID: 21, LastCPU: 1, Affinity: cpuset.New(1)}}}
-	vanished := cgroupstats.DomainSample{Domain: healthy.Domain,
-		Err: fmt.Errorf("%w: /proc/42/task/21/schedstat: no such process", cgroupstats.ErrVanished)}
-	t0 := time.Unix(1_800_000_000, 0)
-	var script []cgroupstats.Sample
-	for i := range 10 {
-		b := healthy
-		if i == 8 {
-			b = vanished
-		}
-		smp := crowdedSample(i+1, b)
-		smp.Time = t0.Add(time.Duration(i) * 250 * time.Millisecond)
-		script = append(script, smp)
+func TestLoop_OperatorRepinsWhileRunning_NeverMovedNorRestored(t *testing.T) {
+	h := newSynthHost(t)
+	l := h.newLoop(testOptions(), nil)
+	for range 2 {
+		h.step(busyOnCPU0())
+		cycle(l)
 	}
-	s := &fakeSampler{script: script}
-	p := &countingPinner{fakePinner: fakePinner{doms: fakeDomains()}}
-	o := testOptions()
-	o.interval, o.window = 250*time.Millisecond, time.Second
-	var log bytes.Buffer
-	l := fakeLoop(o, s, p, &log)
-	// Cycle 1 lists before any sample, cycle 2 lists to start the clock on
-	// the samples' time, cycle 6 is one second later, cycle 10 follows the
-	// vanished domain in cycle 9's sample.
-	want := []int{1, 2, 2, 2, 2, 3, 3, 3, 3, 4}
-	for i, w := range want {
-		l.cycle()
-		if p.lists != w {
-			t.Fatalf("after cycle %d: %d listings, want %d", i+1, p.lists, w)
+	moves := loggedMoves(t, &h.log)
+	if len(moves) == 0 {
+		t.Fatal("setup: nothing moved")
+	}
+	// The operator pins a vCPU vsched moved, and one it never touched.
+	moved := moves[0]
+	uuid := map[string]string{}
+	doms, _ := h.conn.Domains()
+	for _, d := range doms {
+		uuid[d.Name] = d.UUID
+	}
+	opPins := []pinning.Pin{
+		{UUID: uuid[moved.Domain], Name: moved.Domain, VCPU: moved.VCPU, CPUs: cpuset.New(0)},
+		{UUID: uuid["guest-002"], Name: "guest-002", VCPU: 0, CPUs: cpuset.New(0)},
+	}
+	for _, r := range h.conn.Apply(opPins) {
+		if r.Err != nil {
+			t.Fatal(r.Err)
 		}
+	}
+	want := h.pins()
+	for range 4 {
+		h.step(busyOnCPU0())
+		cycle(l)
+	}
+	got := h.pins()
+	for _, k := range []string{fmt.Sprintf("%s/%d", moved.Domain, moved.VCPU), "guest-002/0"} {
+		if got[k] != want[k] {
+			t.Errorf("operator's pin of %s changed from %s to %s", k, want[k], got[k])
+		}
+	}
+	if n := len(logEntries(t, &h.log, "vCPU re-pinned by someone else: it is the operator's now, never moved or restored by vsched")); n != 2 {
+		t.Errorf("%d operator lines, want one per re-pinned vCPU (2)", n)
+	}
+	for _, e := range h.store.Entries() {
+		if e.Name == moved.Domain && e.VCPU == moved.VCPU {
+			t.Errorf("operator's vCPU still in the checkpoint: %+v", e)
+		}
+	}
+	outcomes, err := restoreFromCheckpoint(h.store, h.conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range outcomes {
+		if o.Entry.Name == moved.Domain && o.Entry.VCPU == moved.VCPU {
+			t.Errorf("restore touched the operator's vCPU: %s", o.line())
+		}
+	}
+	if got := h.pins()[fmt.Sprintf("%s/%d", moved.Domain, moved.VCPU)]; got != "0" {
+		t.Errorf("operator's pin after restore: %s, want 0", got)
 	}
 }

@@ -70,7 +70,9 @@ Without a subcommand vsched runs as a daemon until SIGINT or SIGTERM.`,
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return fmt.Errorf("%w: %w (see --help)", errUsage, err)
 	})
-	cmd.AddCommand(newSampleCmd(), newSimulateCmd())
+	cmd.AddCommand(newSampleCmd(), newSimulateCmd(), newRestoreCmd())
+	cmd.AddCommand(newDocsCmd()) // hidden: man pages and completion for make package
+	setVersion(cmd)
 	cmd.CompletionOptions.DisableDefaultCmd = true
 	return cmd
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/vsched/vsched/cgroupstats"
+	"github.com/vsched/vsched/cgroupstats/cgroupstatstest"
 	"github.com/vsched/vsched/pinning"
 )
 
@@ -20,7 +21,7 @@ const refusedURI = "qemu+unix:///system?socket=/nonexistent/libvirt-sock"
 // syntheticRoots writes a synthetic host tree and returns its roots.
 func syntheticRoots(t *testing.T) (cgroupRoot, procRoot string) {
 	t.Helper()
-	_, cg, proc, err := cgroupstats.WriteSyntheticTree(t.TempDir(), cgroupstats.LayoutHybrid, 3, 2)
+	_, cg, proc, err := cgroupstatstest.WriteSyntheticTree(t.TempDir(), cgroupstatstest.LayoutHybrid, 3, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +41,12 @@ func TestRun_InvocationErrors_ExitTwoWithOneLine(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "missing")
 	// --once on the test driver: a check that regresses ends in a short run
 	// (exit 0, caught below) instead of a daemon that never returns.
-	roots := []string{"--cgroup-root", cg, "--proc-root", proc, "--connect", hostURI(t), "--once"}
+	sys := sysRoot(t, 4)
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	roots := []string{"--cgroup-root", cg, "--proc-root", proc, "--sys-root", sys, "--state-dir", t.TempDir(), "--connect", hostURI(t), "--once"}
 	withRoots := func(args ...string) []string { return append(append([]string{}, roots...), args...) }
 	tests := []struct {
 		name string
@@ -64,6 +70,11 @@ func TestRun_InvocationErrors_ExitTwoWithOneLine(t *testing.T) {
 		{"OfflineCPUs", withRoots("--cpus", "2-9"), "not online"},
 		{"BadMetricsAddress", withRoots("--metrics-addr", "256.0.0.1:1"), "--metrics-addr"},
 		{"RefusedConnection", withRoots("--connect", refusedURI), "/nonexistent/libvirt-sock"},
+		{"MissingSysRoot", withRoots("--sys-root", missing), missing},
+		{"SysRootWithoutTopology", withRoots("--sys-root", t.TempDir()), "--sys-root"},
+		{"StateDirIsAFile", withRoots("--state-dir", file), file},
+		{"OnceWithRestoreOnExit", withRoots("--restore-on-exit"), "--restore-on-exit"},
+		{"WindowPastTenMinutes", withRoots("--window", "11m"), "--window"},
 		{"SampleBadFormat", []string{"sample", "--format", "yaml"}, "--format"},
 		{"SampleMissingRoot", []string{"sample", "--cgroup-root", missing}, missing},
 		{"SampleUnknownFlag", []string{"sample", "--cpus", "1"}, "--cpus"},
@@ -94,7 +105,7 @@ func TestRun_InvocationErrors_ExitTwoWithOneLine(t *testing.T) {
 func TestRunDaemon_RefusedConnection_WrapsErrConnectAndUsage(t *testing.T) {
 	cg, proc := syntheticRoots(t)
 	o := defaultDaemonOptions()
-	o.connect, o.cgroupRoot, o.procRoot = refusedURI, cg, proc
+	o.connect, o.cgroupRoot, o.procRoot, o.stateDir = refusedURI, cg, proc, t.TempDir()
 	var log bytes.Buffer
 	err := runDaemon(context.Background(), o, &log)
 	if !errors.Is(err, pinning.ErrConnect) || !errors.Is(err, errUsage) || errors.Is(err, errRuntime) {
@@ -108,7 +119,7 @@ func TestRunDaemon_RefusedConnection_WrapsErrConnectAndUsage(t *testing.T) {
 func TestRunDaemon_BadCgroupRoot_WrapsErrRoot(t *testing.T) {
 	_, proc := syntheticRoots(t)
 	o := defaultDaemonOptions()
-	o.cgroupRoot, o.procRoot = t.TempDir(), proc // exists, but no cgroup file system
+	o.cgroupRoot, o.procRoot, o.stateDir = t.TempDir(), proc, t.TempDir() // exists, but no cgroup file system
 	err := runDaemon(context.Background(), o, io.Discard)
 	if !errors.Is(err, cgroupstats.ErrRoot) || !errors.Is(err, errUsage) {
 		t.Fatalf("runDaemon: %v, want an invocation error wrapping cgroupstats.ErrRoot", err)
@@ -138,7 +149,8 @@ func TestRun_Help_ExitZeroUsageOnStdout(t *testing.T) {
 	}
 	_, stdout, _ := runCmd("--help")
 	for _, flag := range []string{"--connect", "--cgroup-root", "--proc-root", "--threshold", "--policy", "--cpus",
-		"--exclude", "--dry-run", "--once", "--log-format", "--log-level", "--metrics-addr", "--restore-on-exit"} {
+		"--exclude", "--dry-run", "--once", "--log-format", "--log-level", "--metrics-addr", "--restore-on-exit",
+		"--sys-root", "--state-dir", "--version"} {
 		if !strings.Contains(stdout, flag) {
 			t.Errorf("--help lacks %s", flag)
 		}
@@ -149,7 +161,8 @@ func TestRun_OnceDryRunOnTestDriver_ExitZeroLogsAndPlot(t *testing.T) {
 	cg, proc := syntheticRoots(t)
 	plot := filepath.Join(t.TempDir(), "run.svg")
 	code, stdout, stderr := runCmd("--connect", hostURI(t), "--cgroup-root", cg, "--proc-root", proc,
-		"--interval", "10ms", "--once", "--dry-run", "--restore-on-exit", "--cpus", "0-3",
+		"--sys-root", sysRoot(t, 4), "--state-dir", t.TempDir(),
+		"--interval", "10ms", "--once", "--dry-run", "--cpus", "0-3",
 		"--log-format", "json", "--metrics-addr", "127.0.0.1:0", "--plot", plot)
 	if code != 0 {
 		t.Fatalf("exit status %d, want 0; stderr:\n%s", code, stderr)

@@ -13,10 +13,13 @@ import (
 )
 
 // metrics are the daemon's Prometheus series. They are always updated; they
-// are served only when --metrics-addr is set.
+// are served only when --metrics-addr is set. docs/grafana-dashboard.json
+// queries them (TestDashboard_QueriesOnlyRegisteredMetrics keeps it so).
 type metrics struct {
 	reg            *prometheus.Registry
 	pcpuUsage      *prometheus.GaugeVec
+	pcpuDemand     *prometheus.GaugeVec
+	pcpuBackground *prometheus.GaugeVec
 	vcpuUsage      *prometheus.GaugeVec
 	vcpuWait       *prometheus.GaugeVec
 	moves          prometheus.Counter
@@ -26,6 +29,31 @@ type metrics struct {
 	planDuration   prometheus.Histogram
 	srv            *http.Server
 	addr           string // the address served, its port resolved (":0" asks for any)
+
+	// The label values exported by the last observe, so that the next one
+	// deletes only the series that disappeared. Touched by observe only.
+	pcpuSeen map[string]bool
+	vcpuSeen map[[2]string]bool
+}
+
+// pcpuPoint is one pCPU over the last window, in percent of that pCPU.
+type pcpuPoint struct {
+	CPU int
+	// Usage is the busy share from /proc/stat (at most 100).
+	Usage float64
+	// Demand is what its vCPUs asked for (run plus wait) plus its
+	// background; above 100 when the pCPU is crowded.
+	Demand float64
+	// Background is busy time that no sampled vCPU ran there.
+	Background float64
+}
+
+// vcpuPoint is one vCPU over the last window, in percent of one pCPU.
+type vcpuPoint struct {
+	Domain string // the domain's name (the label); names are unique among running domains
+	VCPU   int
+	Usage  float64 // run time
+	Wait   float64 // run-queue wait: time it was runnable but another thread ran (steal)
 }
 
 func newMetrics() *metrics {
@@ -33,11 +61,15 @@ func newMetrics() *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		pcpuUsage: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vsched_pcpu_usage_percent",
-			Help: "Busy share of each physical CPU over the last interval, in percent."}, []string{"cpu"}),
+			Help: "Busy share of each balanced physical CPU over the last window, in percent."}, []string{"cpu"}),
+		pcpuDemand: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vsched_pcpu_demand_percent",
+			Help: "Demand on each balanced physical CPU over the last window: its vCPUs' run plus run-queue wait, plus its background load, in percent (above 100 when crowded)."}, []string{"cpu"}),
+		pcpuBackground: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vsched_pcpu_background_percent",
+			Help: "Busy share of each balanced physical CPU that no sampled vCPU ran (emulator and I/O threads, vhost, host processes) over the last window, in percent."}, []string{"cpu"}),
 		vcpuUsage: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vsched_vcpu_usage_percent",
-			Help: "CPU time each vCPU thread ran over the last interval, in percent of one pCPU."}, []string{"domain", "vcpu"}),
+			Help: "CPU time each vCPU thread ran over the last window, in percent of one pCPU."}, []string{"domain", "vcpu"}),
 		vcpuWait: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vsched_vcpu_wait_percent",
-			Help: "Run-queue wait of each vCPU thread over the last interval, in percent of one pCPU."}, []string{"domain", "vcpu"}),
+			Help: "Run-queue wait (steal) of each vCPU thread over the last window, in percent of one pCPU."}, []string{"domain", "vcpu"}),
 		moves: prometheus.NewCounter(prometheus.CounterOpts{Name: "vsched_moves_total",
 			Help: "vCPU pins changed."}),
 		pinErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "vsched_pin_errors_total",
@@ -45,12 +77,14 @@ func newMetrics() *metrics {
 		overruns: prometheus.NewCounter(prometheus.CounterOpts{Name: "vsched_cycle_overruns_total",
 			Help: "Cycles that took longer than the interval."}),
 		sampleDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "vsched_sample_duration_seconds",
-			Help: "Time to sample every vCPU from the kernel.", Buckets: durBuckets}),
+			Help: "Time one full kernel sample of every vCPU and pCPU takes (kernel reads only).", Buckets: durBuckets}),
 		planDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "vsched_plan_duration_seconds",
 			Help: "Time the policy took to plan one cycle.", Buckets: durBuckets}),
+		pcpuSeen: map[string]bool{},
+		vcpuSeen: map[[2]string]bool{},
 	}
-	m.reg.MustRegister(m.pcpuUsage, m.vcpuUsage, m.vcpuWait, m.moves, m.pinErrors, m.overruns,
-		m.sampleDuration, m.planDuration,
+	m.reg.MustRegister(m.pcpuUsage, m.pcpuDemand, m.pcpuBackground, m.vcpuUsage, m.vcpuWait,
+		m.moves, m.pinErrors, m.overruns, m.sampleDuration, m.planDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -83,18 +117,41 @@ func (m *metrics) shutdown() {
 	_ = m.srv.Shutdown(ctx)
 }
 
-// observe replaces the per-CPU and per-vCPU gauges with this cycle's values,
-// so domains that stopped drop out.
-func (m *metrics) observe(rates map[vcpuKey]vcpuRate, pcpu []cpuUsage) {
-	m.pcpuUsage.Reset()
-	for _, c := range pcpu {
-		m.pcpuUsage.WithLabelValues(strconv.Itoa(c.cpu)).Set(c.usage)
+// observe sets the per-pCPU and per-vCPU gauges to this window's values. The
+// loop calls it once per cycle. Series are updated in place and only those
+// of pCPUs and vCPUs no longer given (a stopped domain, an unplugged vCPU, a
+// pCPU taken out of the balanced set) are deleted, so a concurrent scrape
+// never sees a series vanish and come back.
+func (m *metrics) observe(pcpus []pcpuPoint, vcpus []vcpuPoint) {
+	pcpuNow := make(map[string]bool, len(pcpus))
+	for _, p := range pcpus {
+		cpu := strconv.Itoa(p.CPU)
+		pcpuNow[cpu] = true
+		m.pcpuUsage.WithLabelValues(cpu).Set(p.Usage)
+		m.pcpuDemand.WithLabelValues(cpu).Set(p.Demand)
+		m.pcpuBackground.WithLabelValues(cpu).Set(p.Background)
 	}
-	m.vcpuUsage.Reset()
-	m.vcpuWait.Reset()
-	for k, r := range rates {
-		v := strconv.Itoa(k.vcpu)
-		m.vcpuUsage.WithLabelValues(k.domain, v).Set(r.usage)
-		m.vcpuWait.WithLabelValues(k.domain, v).Set(r.wait)
+	for cpu := range m.pcpuSeen {
+		if !pcpuNow[cpu] {
+			m.pcpuUsage.DeleteLabelValues(cpu)
+			m.pcpuDemand.DeleteLabelValues(cpu)
+			m.pcpuBackground.DeleteLabelValues(cpu)
+		}
 	}
+	m.pcpuSeen = pcpuNow
+
+	vcpuNow := make(map[[2]string]bool, len(vcpus))
+	for _, v := range vcpus {
+		lv := [2]string{v.Domain, strconv.Itoa(v.VCPU)}
+		vcpuNow[lv] = true
+		m.vcpuUsage.WithLabelValues(lv[0], lv[1]).Set(v.Usage)
+		m.vcpuWait.WithLabelValues(lv[0], lv[1]).Set(v.Wait)
+	}
+	for lv := range m.vcpuSeen {
+		if !vcpuNow[lv] {
+			m.vcpuUsage.DeleteLabelValues(lv[0], lv[1])
+			m.vcpuWait.DeleteLabelValues(lv[0], lv[1])
+		}
+	}
+	m.vcpuSeen = vcpuNow
 }

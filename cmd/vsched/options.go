@@ -21,6 +21,8 @@ type daemonOptions struct {
 	connect       string
 	cgroupRoot    string
 	procRoot      string
+	sysRoot       string
+	stateDir      string
 	interval      time.Duration
 	window        time.Duration
 	cooldown      time.Duration
@@ -43,6 +45,8 @@ func defaultDaemonOptions() *daemonOptions {
 		connect:    "qemu:///system",
 		cgroupRoot: "/sys/fs/cgroup",
 		procRoot:   "/proc",
+		sysRoot:    "/sys",
+		stateDir:   "/var/lib/vsched",
 		interval:   time.Second,
 		cooldown:   10 * time.Second,
 		confirm:    3,
@@ -63,6 +67,8 @@ func (o *daemonOptions) registerSource(fs *pflag.FlagSet) {
 
 func (o *daemonOptions) register(fs *pflag.FlagSet) {
 	o.registerSource(fs)
+	fs.StringVar(&o.sysRoot, "sys-root", o.sysRoot, "sysfs mount `DIR` (CPU topology, NUMA nodes, isolated CPUs)")
+	fs.StringVar(&o.stateDir, "state-dir", o.stateDir, "`DIR` of the checkpoint state.json: the pins vsched found and set (see vsched restore)")
 	fs.DurationVar(&o.window, "window", 0, "judge balance on CPU time averaged over `DUR`; after pins change, wait a full window before judging again (default: the larger of --interval and 1s)")
 	fs.DurationVar(&o.cooldown, "cooldown", o.cooldown, "leave a vCPU vsched moved where it is for `DUR` (its load still counts); 0 turns this off")
 	fs.IntVar(&o.confirm, "confirm", o.confirm, "act only when `N` consecutive cycles find the same imbalance (1 with --once)")
@@ -75,7 +81,7 @@ func (o *daemonOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.logFormat, "log-format", o.logFormat, "log `FORMAT`: text or json")
 	fs.StringVar(&o.logLevel, "log-level", o.logLevel, "log `LEVEL`: debug, info, warn, error")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on `ADDR` (e.g. :9477); off when empty")
-	fs.BoolVar(&o.restoreOnExit, "restore-on-exit", false, "on SIGINT/SIGTERM put every vCPU pin vsched changed back as it found it")
+	fs.BoolVar(&o.restoreOnExit, "restore-on-exit", false, "on SIGINT/SIGTERM put back the pin vsched found on every vCPU whose pin is still the one vsched set (as vsched restore does); refused with --once, whose point is to leave its pins")
 	fs.StringVar(&o.plot, "plot", "", "on exit, write an SVG plot of per-pCPU usage over time with the moves marked to `FILE`")
 	fs.SortFlags = false
 }
@@ -101,6 +107,12 @@ func (o *daemonOptions) validate() error {
 	if o.cooldown < 0 {
 		return fmt.Errorf("%w: --cooldown %s: must not be negative", errUsage, o.cooldown)
 	}
+	if o.window > maxWindow {
+		return fmt.Errorf("%w: --window %s: must be at most %s", errUsage, o.window, maxWindow)
+	}
+	if o.once && o.restoreOnExit {
+		return fmt.Errorf("%w: --restore-on-exit with --once would undo the cycle's own pins as it exits; run 'vsched restore' when they should go back", errUsage)
+	}
 	if o.window < o.interval {
 		return fmt.Errorf("%w: --window %s: must be at least --interval (%s)", errUsage, o.window, o.interval)
 	}
@@ -121,7 +133,7 @@ func (o *daemonOptions) validate() error {
 			return fmt.Errorf("%w: --cpus %q: %w", errUsage, o.cpus, err)
 		}
 	}
-	for _, r := range []struct{ flag, dir string }{{"--cgroup-root", o.cgroupRoot}, {"--proc-root", o.procRoot}} {
+	for _, r := range []struct{ flag, dir string }{{"--cgroup-root", o.cgroupRoot}, {"--proc-root", o.procRoot}, {"--sys-root", o.sysRoot}} {
 		if err := checkDir(r.dir); err != nil {
 			return fmt.Errorf("%w: %s: %w", errUsage, r.flag, err)
 		}
@@ -139,6 +151,11 @@ func checkDir(dir string) error {
 	}
 	return nil
 }
+
+// maxWindow bounds --window: the window's samples are kept in memory, and a
+// policy judging on averages older than this would act on a host that no
+// longer exists.
+const maxWindow = 10 * time.Minute
 
 // maxCPU bounds CPU numbers: Linux's NR_CPUS is at most 8192. Without it a
 // list like "0-999999999" would build a set of a billion CPUs.

@@ -166,48 +166,73 @@ func TestExcluded(t *testing.T) {
 	}
 }
 
-func TestBalanceCPUs(t *testing.T) {
-	proc := writeProcStat(t, 0, 1, 2, 3)
-	none := filepath.Join(t.TempDir(), "isolated") // no such file
+func TestNewHostView_CPUsToBalance(t *testing.T) {
 	tests := []struct {
 		name     string
+		online   string
+		isolated string
+		nohz     string // "" means no file
 		list     string
-		procRoot string
-		isolated string // file contents; "" means no file
-		want     []int
+		want     string
 		wantErr  string
 	}{
-		{"Default_AllOnline", "", proc, "", []int{0, 1, 2, 3}, ""},
-		{"Default_EmptyIsolatedFile_AllOnline", "", proc, "\n", []int{0, 1, 2, 3}, ""},
-		{"Default_IsolatedRemoved", "", proc, "1,3\n", []int{0, 2}, ""},
-		{"Default_HoleInOnline_Skipped", "", writeProcStat(t, 0, 2, 3), "", []int{0, 2, 3}, ""},
-		{"Default_GarbageIsolatedFile_Ignored", "", proc, "junk\n", []int{0, 1, 2, 3}, ""},
-		{"Default_AllIsolated_Error", "", proc, "0-3\n", nil, "no online, non-isolated CPUs"},
-		{"List_SubsetOfOnline", "2-3", proc, "", []int{2, 3}, ""},
-		{"List_IsolatedCPUsKeptWhenAskedFor", "1-2", proc, "1\n", []int{1, 2}, ""},
-		{"List_OfflineCPUs_ErrorNamesThem", "2-5", proc, "", nil, "CPUs 4-5 are not online"},
-		{"List_Garbage_Error", "x", proc, "", nil, "--cpus"},
-		{"NoProcStat_Error", "", t.TempDir(), "", nil, "stat"},
+		{"Default_AllOnline", "0-3", "", "", "", "0-3", ""},
+		{"Default_IsolatedAndNohzFullRemoved", "0-3", "1", "3", "", "0,2", ""},
+		{"Default_HoleInOnline_Skipped", "0,2-3", "", "", "", "0,2-3", ""},
+		{"Default_AllIsolated_Error", "0-3", "0-3", "", "", "", "no online, non-isolated CPUs"},
+		{"List_IsolatedCPUsKeptWhenAskedFor", "0-3", "1", "", "1-2", "1-2", ""},
+		{"List_OfflineCPUs_ErrorNamesThem", "0-3", "", "", "2-5", "", "CPUs 4-5 are not online"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			iso := none
-			if tc.isolated != "" {
-				iso = writeFile(t, "isolated", tc.isolated)
+			dir := sysRoot(t, 4)
+			write := func(rel, body string) {
+				if err := os.WriteFile(filepath.Join(dir, rel), []byte(body+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
-			got, err := balanceCPUs(tc.list, tc.procRoot, iso)
+			write("devices/system/cpu/online", tc.online)
+			write("devices/system/cpu/isolated", tc.isolated)
+			if tc.nohz != "" {
+				write("devices/system/cpu/nohz_full", tc.nohz)
+			}
+			want := cpuset.New()
+			if tc.list != "" {
+				want, _ = cpuset.Parse(tc.list)
+			}
+			h, err := newHostView(dir, want)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("balanceCPUs: error %v, want one mentioning %q", err, tc.wantErr)
+					t.Fatalf("newHostView: error %v, want one mentioning %q", err, tc.wantErr)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("balanceCPUs: %v", err)
+				t.Fatalf("newHostView: %v", err)
 			}
-			if diff := cmp.Diff(cpuset.New(tc.want...), got, cpusetEqual); diff != "" {
-				t.Errorf("balanceCPUs (-want +got):\n%s", diff)
+			defer h.close()
+			if got := h.cpus.String(); got != tc.want {
+				t.Errorf("CPUs to balance %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestHostView_Hotplug_NoticedAndBalancedOver(t *testing.T) {
+	dir := sysRoot(t, 4)
+	h, err := newHostView(dir, cpuset.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.close()
+	if changed, err := h.refresh(); changed || err != nil {
+		t.Fatalf("refresh with nothing changed: %v %v", changed, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "devices/system/cpu/online"), []byte("0-1,3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	changed, err := h.refresh()
+	if !changed || err != nil || h.cpus.String() != "0-1,3" {
+		t.Fatalf("after CPU 2 went offline: changed %v err %v cpus %s, want true nil 0-1,3", changed, err, h.cpus)
 	}
 }

@@ -8,11 +8,19 @@ import (
 	"github.com/vsched/vsched/balancer"
 )
 
-// recorder keeps, for --plot, each cycle's per-pCPU usage (from /proc/stat)
-// and vCPU demand (run plus run-queue wait of the vCPUs that last ran
-// there), and the moves made.
+// maxPlotFrames bounds what --plot keeps, whatever the run's length.
+const maxPlotFrames = 4096
+
+// recorder keeps, for --plot only, each cycle's per-pCPU usage (from
+// /proc/stat) and demand (its vCPUs' run plus wait, and its background), and
+// the moves made. It holds at most max frames: when full it drops every
+// other frame and from then on keeps one cycle in two (then four, ...), so
+// a run of months still plots whole in bounded memory.
 type recorder struct {
 	start  time.Time
+	max    int
+	stride int // keep one cycle in stride
+	skip   int // cycles to skip before the next kept one
 	frames []frame
 	marks  []plotMark
 }
@@ -22,7 +30,7 @@ type frame struct {
 	usage, demand map[int]float64
 }
 
-func newRecorder() *recorder { return &recorder{} }
+func newRecorder(maxFrames int) *recorder { return &recorder{max: max(maxFrames, 2), stride: 1} }
 
 func (r *recorder) since(t time.Time) float64 {
 	if r.start.IsZero() {
@@ -31,27 +39,40 @@ func (r *recorder) since(t time.Time) float64 {
 	return t.Sub(r.start).Seconds()
 }
 
-// add records one cycle at time t.
-func (r *recorder) add(t time.Time, pcpu []cpuUsage, rates map[vcpuKey]vcpuRate) {
-	f := frame{x: r.since(t), usage: map[int]float64{}, demand: map[int]float64{}}
-	for _, c := range pcpu {
-		f.usage[c.cpu] = c.usage
-		f.demand[c.cpu] += 0 // a pCPU with no vCPU has demand 0, not a gap
+// add records one cycle's window at time t.
+func (r *recorder) add(t time.Time, w window) {
+	x := r.since(t)
+	if r.skip > 0 {
+		r.skip--
+		return
 	}
-	for _, v := range rates {
-		f.demand[v.pcpu] += v.usage + v.wait
+	r.skip = r.stride - 1
+	f := frame{x: x, usage: make(map[int]float64, len(w.pcpu)), demand: make(map[int]float64, len(w.pcpu))}
+	for _, c := range w.pcpu {
+		f.usage[c.cpu], f.demand[c.cpu] = c.usage, c.demand
+	}
+	if len(r.frames) == r.max {
+		half := r.frames[:0]
+		for i := 0; i < len(r.frames); i += 2 {
+			half = append(half, r.frames[i])
+		}
+		r.frames = half
+		r.stride *= 2
 	}
 	r.frames = append(r.frames, f)
+	if len(r.marks) > r.max {
+		r.marks = slices.Delete(r.marks, 0, len(r.marks)-r.max)
+	}
 }
 
 // mark records one move at time t.
 func (r *recorder) mark(t time.Time, mv balancer.Move) {
-	r.marks = append(r.marks, plotMark{X: r.since(t), Label: fmt.Sprintf("%s/%d %d>%d", mv.Domain, mv.VCPU, mv.From, mv.To)})
+	r.marks = append(r.marks, plotMark{X: r.since(t), Label: fmt.Sprintf("%s %d>%d", mv.Name, mv.From, mv.To)})
 }
 
 // series assembles the recording; a pCPU missing from a frame reads 0.
 func (r *recorder) series() usageSeries {
-	s := usageSeries{Title: "vsched: per-pCPU usage and vCPU demand", XLabel: "seconds", Moves: r.marks}
+	s := usageSeries{Title: "vsched: per-pCPU usage and demand", XLabel: "seconds", Moves: r.marks}
 	var cpus []int
 	for _, f := range r.frames {
 		for cpu := range f.usage {

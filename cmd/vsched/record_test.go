@@ -14,10 +14,10 @@ import (
 )
 
 func TestRecorderSeries_LateCPUAndMissingCPUReadZero(t *testing.T) {
-	r := newRecorder()
-	r.add(t0, []cpuUsage{{0, 100}, {1, 0}}, nil)
-	r.add(t0.Add(time.Second), []cpuUsage{{0, 50}, {1, 50}, {5, 10}}, nil)
-	r.add(t0.Add(2*time.Second), []cpuUsage{{0, 40}, {5, 20}}, nil)
+	r := newRecorder(100)
+	r.add(t0, win(0, 100, 1, 0))
+	r.add(t0.Add(time.Second), win(0, 50, 1, 50, 5, 10))
+	r.add(t0.Add(2*time.Second), win(0, 40, 5, 20))
 	s := r.series()
 	if diff := cmp.Diff([][]float64{{100, 50, 40}, {0, 50, 0}, {0, 10, 20}}, s.PCPU); diff != "" {
 		t.Errorf("usage series (-want +got):\n%s", diff)
@@ -31,12 +31,12 @@ func TestRecorderSeries_LateCPUAndMissingCPUReadZero(t *testing.T) {
 }
 
 func TestRecorderWrite_SVGHasOneSeriesPerPCPUAndTheMoves(t *testing.T) {
-	r := newRecorder()
-	r.add(t0, []cpuUsage{{0, 100}, {1, 0}, {2, 0}}, nil)
-	r.mark(t0.Add(time.Second), balancer.Move{Domain: "vm1", VCPU: 0, From: 0, To: 1})
-	r.mark(t0.Add(time.Second), balancer.Move{Domain: "vm2", VCPU: 1, From: 0, To: 2})
-	r.add(t0.Add(time.Second), []cpuUsage{{0, 100}, {1, 0}, {2, 0}, {3, 0}}, nil)
-	r.add(t0.Add(2*time.Second), []cpuUsage{{0, 34}, {1, 33}, {2, 33}, {3, 0}}, nil)
+	r := newRecorder(100)
+	r.add(t0, win(0, 100, 1, 0, 2, 0))
+	r.mark(t0.Add(time.Second), balancer.Move{Name: "vm1/0", From: 0, To: 1})
+	r.mark(t0.Add(time.Second), balancer.Move{Name: "vm2/1", From: 0, To: 2})
+	r.add(t0.Add(time.Second), win(0, 100, 1, 0, 2, 0, 3, 0))
+	r.add(t0.Add(2*time.Second), win(0, 34, 1, 33, 2, 33, 3, 0))
 	path := filepath.Join(t.TempDir(), "run.svg")
 	if err := r.write(path); err != nil {
 		t.Fatal(err)
@@ -62,9 +62,33 @@ func TestRecorderWrite_SVGHasOneSeriesPerPCPUAndTheMoves(t *testing.T) {
 }
 
 func TestRecorderWrite_UnwritablePathFails(t *testing.T) {
-	r := newRecorder()
-	r.add(t0, []cpuUsage{{0, 1}}, nil)
+	r := newRecorder(100)
+	r.add(t0, win(0, 1))
 	if err := r.write(filepath.Join(t.TempDir(), "missing", "dir", "x.svg")); err == nil {
 		t.Fatal("want an error for a path in a missing directory")
+	}
+}
+
+// win is a window whose pCPUs read the given (cpu, usage) pairs.
+func win(pairs ...float64) window {
+	var w window
+	for i := 0; i+1 < len(pairs); i += 2 {
+		w.pcpu = append(w.pcpu, pcpuRate{cpu: int(pairs[i]), usage: pairs[i+1], demand: pairs[i+1]})
+	}
+	return w
+}
+
+func TestRecorder_LongRun_BoundedFramesCoveringTheWholeRun(t *testing.T) {
+	r := newRecorder(64)
+	const cycles = 10_000
+	for i := range cycles {
+		r.add(t0.Add(time.Duration(i)*20*time.Millisecond), win(0, 50, 1, 50))
+	}
+	s := r.series()
+	if len(s.X) > 64 || len(s.X) < 32 {
+		t.Fatalf("%d frames kept, want between 32 and 64", len(s.X))
+	}
+	if first, last := s.X[0], s.X[len(s.X)-1]; first != 0 || last < 0.9*cycles*0.02 {
+		t.Fatalf("frames span %.1fs..%.1fs, want the whole %.0fs run", first, last, cycles*0.02)
 	}
 }

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/utils/cpuset"
 
+	"github.com/vsched/vsched/balancer"
 	"github.com/vsched/vsched/cgroupstats"
 	"github.com/vsched/vsched/pinning"
 )
@@ -103,9 +105,15 @@ func takeSample(o *daemonOptions) (rep *sampleReport, problems []string, err err
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: listing domains: %w", errUsage, err)
 	}
+	lv := newLibvirtSide(nil, nil, nil, 0)
+	lv.publish(doms)
+	ls := lv.current()
 	cg := make([]cgroupstats.Domain, len(doms))
 	for i, d := range doms {
-		cg[i] = cgroupstats.Domain{ID: d.ID, Name: d.Name, UUID: d.UUID, VCPUs: d.VCPUs}
+		cg[i] = cgroupstats.Domain{ID: d.ID, Name: d.Name, UUID: d.UUID}
+		for _, v := range d.VCPUs {
+			cg[i].VCPUs = append(cg[i].VCPUs, v.ID)
+		}
 	}
 	var prev, cur cgroupstats.Sample
 	if err := smp.Sample(cg, &prev); err != nil {
@@ -120,25 +128,35 @@ func takeSample(o *daemonOptions) (rep *sampleReport, problems []string, err err
 			problems = append(problems, fmt.Sprintf("domain %s: %v", d.Domain.Name, d.Err))
 		}
 	}
-	return buildReport(&prev, &cur), problems, nil
+	return buildReport(&prev, &cur, ls), problems, nil
 }
 
-// buildReport turns two samples into the contract's report. Domains that
-// failed in either reading are listed with no vCPUs.
-func buildReport(prev, cur *cgroupstats.Sample) *sampleReport {
+// buildReport turns two samples into the contract's report, through the
+// same window the daemon's policy sees. Domains that failed in either
+// reading are listed with no vCPUs.
+func buildReport(prev, cur *cgroupstats.Sample, ls *listing) *sampleReport {
+	all := make([]int, len(cur.CPUs))
+	for i, c := range cur.CPUs {
+		all[i] = c.CPU
+	}
+	w := buildWindow(prev, cur, snapshotInputs{listing: ls, cpus: cpuset.New(all...), excluded: func(string) bool { return false }, started: prev.Time})
 	rep := &sampleReport{IntervalMS: cur.Time.Sub(prev.Time).Milliseconds(), PCPUs: []samplePCPU{}, Domains: []sampleDomain{}}
-	for _, c := range pcpuUsage(prev, cur) {
+	for _, c := range w.pcpu {
 		rep.PCPUs = append(rep.PCPUs, samplePCPU{CPU: c.cpu, Usage: round1(c.usage)})
 	}
-	rates := vcpuRates(prev, cur)
+	byID := make(map[balancer.VCPUID]balancer.VCPU, len(w.snap.VCPUs))
+	for _, v := range w.snap.VCPUs {
+		byID[v.ID] = v
+	}
 	for _, d := range cur.Domains {
 		sd := sampleDomain{Name: d.Domain.Name, ID: d.Domain.ID, VCPUs: []sampleVCPU{}}
 		for _, v := range d.VCPUs {
-			r, ok := rates[vcpuKey{d.Domain.Name, v.VCPU}]
+			id := balancer.VCPUID{Domain: d.Domain.UUID, VCPU: v.VCPU}
+			r, ok := byID[id]
 			if !ok {
 				continue
 			}
-			sd.VCPUs = append(sd.VCPUs, sampleVCPU{VCPU: v.VCPU, TID: r.tid, PCPU: r.pcpu, Usage: round1(r.usage), Wait: round1(r.wait)})
+			sd.VCPUs = append(sd.VCPUs, sampleVCPU{VCPU: v.VCPU, TID: w.tids[id], PCPU: r.PCPU, Usage: round1(r.Usage), Wait: round1(r.Wait)})
 		}
 		sort.Slice(sd.VCPUs, func(i, j int) bool { return sd.VCPUs[i].VCPU < sd.VCPUs[j].VCPU })
 		rep.Domains = append(rep.Domains, sd)

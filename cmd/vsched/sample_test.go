@@ -3,25 +3,31 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/utils/cpuset"
 
 	"github.com/vsched/vsched/cgroupstats"
 )
 
 func TestBuildReport(t *testing.T) {
-	sec := uint64(time.Second)
-	prev := sample(0, dom("b", 2, 0, 0, 0, 0), dom("a", 1, 0, 0), dom("gone", 3, 0, 0), dom("restarted", 4, 9*sec, 0))
-	prev.CPUs = []cgroupstats.CPUStat{{CPU: 0, BusyNs: 0, TotalNs: 0}, {CPU: 1, BusyNs: 0, TotalNs: 0}}
-	cur := sample(500*time.Millisecond,
-		dom("b", 2, sec/4, sec/8, sec/2, 0), // listed out of order: the report sorts
-		dom("a", 1, sec/20, 0),
-		vanished("gone", 3),
-		dom("restarted", 5, sec/10, 0))
-	cur.CPUs = []cgroupstats.CPUStat{{CPU: 0, BusyNs: sec / 3, TotalNs: sec / 2}, {CPU: 1, BusyNs: sec / 2, TotalNs: sec / 2}}
+	gone := cgroupstats.DomainSample{Domain: cgroupstats.Domain{ID: 3, Name: "gone", UUID: "ug"},
+		Err: fmt.Errorf("%w: /proc/1/task/2/schedstat", cgroupstats.ErrVanished)}
+	prev := sampleAt(0, []uint64{0, 0}, dsample("ub", "b", 2, 0, 0, 0, 0), dsample("ua", "a", 1, 0, 0),
+		dsample("ug", "gone", 3, 0, 0), dsample("ur", "restarted", 4, 9*sec, 0))
+	cur := sampleAt(500*time.Millisecond, []uint64{sec / 3, sec / 2},
+		dsample("ub", "b", 2, sec/4, sec/8, sec/2, 0), // listed out of order: the report sorts
+		dsample("ua", "a", 1, sec/20, 0),
+		gone,
+		dsample("ur", "restarted", 5, sec/10, 0))
+	for i := range cur.CPUs { // 500 ms of total time
+		cur.CPUs[i].TotalNs = prev.CPUs[i].TotalNs + sec/2
+	}
+	ls := listed(dom("ub", "b", 2, cpuset.New(0), cpuset.New(0, 1)))
 	want := &sampleReport{
 		IntervalMS: 500,
 		PCPUs:      []samplePCPU{{CPU: 0, Usage: 66.7}, {CPU: 1, Usage: 100}},
@@ -35,13 +41,13 @@ func TestBuildReport(t *testing.T) {
 			{Name: "restarted", ID: 5, VCPUs: []sampleVCPU{}},
 		},
 	}
-	if diff := cmp.Diff(want, buildReport(prev, cur)); diff != "" {
+	if diff := cmp.Diff(want, buildReport(prev, cur, ls)); diff != "" {
 		t.Errorf("buildReport (-want +got):\n%s", diff)
 	}
 }
 
 func TestBuildReport_NothingRunning_EmptyListsNotNull(t *testing.T) {
-	rep := buildReport(sample(0), sample(time.Second))
+	rep := buildReport(sampleAt(0, nil), sampleAt(time.Second, nil), listed())
 	b, err := json.Marshal(rep)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vsched/vsched/balancer"
+	"github.com/vsched/vsched/balancer/sim"
 )
 
 // simulateOptions are `vsched simulate`'s flags.
@@ -27,15 +28,23 @@ func newSimulateCmd() *cobra.Command {
 		Long: `simulate runs a policy, without a host, on a scenario: a JSON file giving the
 number of pCPUs and iterations and, per VM, its vCPUs' initial pins (-1 for
 unpinned) and demands in percent of one pCPU, with optional phases and
-start/stop iterations. One iteration is one interval; the vCPUs on a pCPU
-share it max-min fairly, run what they get and wait for the rest; a pin takes
-effect in the next iteration.
+start/stop iterations. Optional host fields: "topology" (NUMA "nodes" and SMT
+"cores", as CPU lists), "background" (per-pCPU load that is not a vCPU's,
+with phases); optional VM fields: "cpuset" (the domain's <vcpu cpuset>, a CPU
+list: its vCPUs are only ever pinned there) and "spin" (a spin-waiting guest:
+on an over-committed pCPU its vCPUs stay runnable, so run plus wait reads
+100% although its useful demand is unchanged).
+
+One iteration is one interval; the vCPUs and the background on a pCPU share
+it max-min fairly, run what they get and wait for the rest; a pin takes effect
+in the next iteration. pcpu_usage, pcpu_demand and best_spread include the
+background; balance is judged on useful demand.
 
 Text output (the default) is a per-iteration table and a summary; --format
 json prints one object (scenario, policy, pcpus, threshold, iterations,
 converged_at, final_spread, final_stddev_pct_of_mean, moves,
 moves_after_converged, pin_calls, best_spread, final_pins).`,
-		Example: `  vsched simulate --scenario balancer/testdata/scenarios/all-on-cpu0.json
+		Example: `  vsched simulate --scenario balancer/sim/testdata/scenarios/all-on-cpu0.json
   vsched simulate --scenario pingpong.json --policy classic --format json --plot pingpong.svg`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
@@ -70,7 +79,7 @@ func runSimulate(w io.Writer, o simulateOptions) error {
 	if err != nil {
 		return err
 	}
-	res, err := balancer.Simulate(sc, policy, o.threshold)
+	res, err := sim.Simulate(sc, policy, o.threshold)
 	if err != nil {
 		return fmt.Errorf("%w: simulate: %w", errRuntime, err)
 	}
@@ -87,13 +96,13 @@ func runSimulate(w io.Writer, o simulateOptions) error {
 	return writeSimText(w, res)
 }
 
-func loadScenarioFile(path string) (*balancer.Scenario, error) {
+func loadScenarioFile(path string) (*sim.Scenario, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: simulate: scenario: %w", errUsage, err)
 	}
 	defer f.Close()
-	sc, err := balancer.LoadScenario(f)
+	sc, err := sim.LoadScenario(f)
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", path, err) // exit status 2, like errUsage
 	}
@@ -102,7 +111,7 @@ func loadScenarioFile(path string) (*balancer.Scenario, error) {
 
 // simSeries turns a result into a plot: X is the iteration, and a move is
 // marked at the iteration it takes effect in.
-func simSeries(res *balancer.Result) usageSeries {
+func simSeries(res *sim.Result) usageSeries {
 	s := usageSeries{Title: fmt.Sprintf("%s: policy %s, threshold %g", res.Scenario, res.Policy, res.Threshold),
 		XLabel: "iteration", PCPU: make([][]float64, res.PCPUs), Demand: make([][]float64, res.PCPUs)}
 	for _, it := range res.Iterations {
@@ -121,7 +130,7 @@ func simSeries(res *balancer.Result) usageSeries {
 }
 
 // writeSimText prints a per-iteration table and a summary.
-func writeSimText(w io.Writer, res *balancer.Result) error {
+func writeSimText(w io.Writer, res *sim.Result) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "scenario %s, policy %s, %d pCPUs, threshold %g\n\n", res.Scenario, res.Policy, res.PCPUs, res.Threshold)
 	cols := func(xs []float64) string {
@@ -143,7 +152,7 @@ func writeSimText(w io.Writer, res *balancer.Result) error {
 			moves[i] = fmt.Sprintf("%s/%d %s->%d", mv.VM, mv.VCPU, from, mv.To)
 		}
 		row := fmt.Sprintf("%4d  %s  %s  %7.1f  %5.1f%%  %s", it.I, cols(it.PCPUUsage), cols(it.PCPUDemand),
-			balancer.Spread(it.PCPUDemand), balancer.StddevPctOfMean(it.PCPUUsage), strings.Join(moves, ", "))
+			sim.Spread(it.PCPUDemand), sim.StddevPctOfMean(it.PCPUUsage), strings.Join(moves, ", "))
 		b.WriteString(strings.TrimRight(row, " ") + "\n")
 	}
 	best := fmt.Sprintf("%.1f", res.BestSpread)

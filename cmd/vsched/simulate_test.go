@@ -13,9 +13,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vsched/vsched/balancer"
+	"github.com/vsched/vsched/balancer/sim"
 )
 
-const scenarioDir = "../../balancer/testdata/scenarios"
+const scenarioDir = "../../balancer/sim/testdata/scenarios"
 
 func runSimulateCmd(t *testing.T, args ...string) (string, error) {
 	t.Helper()
@@ -91,7 +92,7 @@ func TestSimulate_BadInvocationsFail(t *testing.T) {
 	}{
 		{"NoScenario_Usage", nil, errUsage, "--scenario"},
 		{"MissingFile_Usage", []string{"--scenario", filepath.Join(dir, "nope.json")}, errUsage, "nope.json"},
-		{"PinOutOfRange_NamesField", []string{"--scenario", bad}, balancer.ErrScenario, "vms[2].pin[0]: 7 out of range 0-3"},
+		{"PinOutOfRange_NamesField", []string{"--scenario", bad}, sim.ErrScenario, "vms[2].pin[0]: 7 out of range 0-3"},
 		{"UnknownPolicy_Usage", []string{"--scenario", good, "--policy", "fair"}, balancer.ErrUnknownPolicy, "fair"},
 		{"BadFormat_Usage", []string{"--scenario", good, "--format", "yaml"}, errUsage, "yaml"},
 		{"NegativeThreshold_Usage", []string{"--scenario", good, "--threshold", "-1"}, errUsage, "threshold"},

@@ -1,0 +1,76 @@
+package balancer
+
+// Moving one vCPU at a time can corner itself on a crowded host (four
+// burners and four half-loads on one pCPU of four: two burners land
+// together before the halves move). So when the search ends above the
+// threshold, adaptive also tries a re-pack and keeps it if it ends lower:
+// movable vCPUs, largest first, stay where they are while their pCPU
+// stays at or under its node's mean plus half the threshold; the others,
+// in the same order, go to the freest pCPU they may use (inside their
+// node when local) if that pCPU is then still under the one they leave.
+// The search then continues from there.
+
+// repacked returns a copy of s re-packed.
+func (s *state) repacked(t int64, local bool) *state {
+	r := s.clone()
+	var vs []int32
+	base := append([]int64(nil), s.load...)
+	for c, l := range s.on {
+		for _, v := range l {
+			vs = append(vs, v)
+			base[c] -= s.h.vcpus[v].load
+		}
+	}
+	sortFunc(vs, func(v, w int32) bool {
+		if x, y := s.h.vcpus[v].load, s.h.vcpus[w].load; x != y {
+			return x > y
+		}
+		return s.h.less(v, w)
+	})
+	limit := s.limits(t, local)
+	for _, v := range vs {
+		c, d := s.at[v], s.h.vcpus[v].load
+		if base[c]+d <= limit[c] {
+			base[c] += d
+			continue
+		}
+		if to := r.freestFor(v, c, local); to >= 0 && r.load[to]+d < r.load[c] {
+			r.move(v, to, ReasonLowersSpread)
+		}
+	}
+	return r
+}
+
+// limits is, per pCPU, the load a re-pack keeps there: the mean of its
+// node (of the host, unless local) rounded up, plus half the threshold.
+func (s *state) limits(t int64, local bool) []int64 {
+	sum := map[int32]int64{}
+	n := map[int32]int64{}
+	key := func(c int) int32 {
+		if local {
+			return s.h.node[c]
+		}
+		return 0
+	}
+	for c, l := range s.load {
+		sum[key(c)] += l
+		n[key(c)]++
+	}
+	out := make([]int64, len(s.load))
+	for c := range out {
+		k := key(c)
+		out[c] = (sum[k]+n[k]-1)/n[k] + t/2
+	}
+	return out
+}
+
+// clone returns a copy of s that can change on its own.
+func (s *state) clone() *state {
+	c := &state{h: s.h, at: append([]int32(nil), s.at...), load: append([]int64(nil), s.load...),
+		on: make([][]int32, len(s.on)), order: append([]int32(nil), s.order...),
+		trail: append([]step(nil), s.trail...)}
+	for i, l := range s.on {
+		c.on[i] = append([]int32(nil), l...)
+	}
+	return c
+}

@@ -1,0 +1,88 @@
+package balancer
+
+// Two busy vCPUs on the SMT siblings of one core share that core's
+// throughput. The pCPU loads the search balances cannot see it (each
+// sibling counts as a whole pCPU), so after the search unstack moves, one
+// at a time, a busy vCPU off a core with two busy siblings onto a whole
+// idle core, of the same NUMA node if one can take it, else of another
+// (a whole core is worth more than memory locality to a busy vCPU), when
+// that does not raise the spread.
+const (
+	busyLoad = 50 * unitsPerPercent // a vCPU or pCPU this loaded is busy
+	idleLoad = 5 * unitsPerPercent  // a pCPU this loaded is idle
+)
+
+// unstack moves busy vCPUs off stacked cores while an idle core of the
+// same node can take one.
+func (s *state) unstack() {
+	for budget := len(s.h.cores); budget > 0; budget-- {
+		v, to, ok := s.unstackStep()
+		if !ok {
+			return
+		}
+		s.move(v, to, ReasonUnstack)
+	}
+}
+
+// unstackStep finds the first (by core, then pCPU index) busy movable
+// vCPU on a stacked core that an idle core of its node can take.
+func (s *state) unstackStep() (v, to int32, ok bool) {
+	idle := false
+	for _, sib := range s.h.cores {
+		idle = idle || s.idle(sib)
+	}
+	if !idle {
+		return -1, -1, false
+	}
+	for _, sib := range s.h.cores {
+		busy := 0
+		for _, c := range sib {
+			if s.load[c] >= busyLoad {
+				busy++
+			}
+		}
+		if busy < 2 {
+			continue
+		}
+		for _, c := range sib {
+			for _, v := range s.on[c] {
+				x := &s.h.vcpus[v]
+				if x.load < busyLoad {
+					continue
+				}
+				if to := s.idleCoreFor(v, c); to >= 0 && s.spreadAfter(c, to, x.load) <= s.spread() {
+					return v, to, true
+				}
+			}
+		}
+	}
+	return -1, -1, false
+}
+
+// idleCoreFor returns the first pCPU, in a whole idle core of c's node or
+// failing that of any node, that v may use, or -1.
+func (s *state) idleCoreFor(v, c int32) int32 {
+	x := &s.h.vcpus[v]
+	for _, local := range []bool{true, false} {
+		for _, sib := range s.h.cores {
+			if local && s.h.node[sib[0]] != s.h.node[c] || !s.idle(sib) {
+				continue
+			}
+			for _, d := range sib {
+				if s.h.allowed(x, d) {
+					return d
+				}
+			}
+		}
+	}
+	return -1
+}
+
+func (s *state) idle(sib []int32) bool {
+	for _, c := range sib {
+		if s.load[c] >= idleLoad {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"k8s.io/utils/cpuset"
+
+	"github.com/vsched/vsched/balancer"
+	"github.com/vsched/vsched/pinning"
+	"github.com/vsched/vsched/pinning/checkpoint"
+)
+
+// pinner is what the daemon needs from pinning.
+type pinner interface {
+	Domains() ([]pinning.Domain, error)
+	Apply(pins []pinning.Pin) []pinning.Result
+	Events() <-chan struct{}
+}
+
+// pinStore is what the daemon needs from the checkpoint.
+type pinStore interface {
+	Record(entries []checkpoint.Entry) error
+	Entries() []checkpoint.Entry
+	Forget(ids ...checkpoint.ID) error
+}
+
+// listing is one view of the running domains, published by the libvirt
+// side for the loop. It is never modified once published.
+type listing struct {
+	seq      uint64
+	doms     []pinning.Domain
+	byUUID   map[string]int           // index into doms
+	operator map[balancer.VCPUID]bool // vCPUs whose pin is the operator's
+}
+
+// pinOf returns a vCPU's live pin in the listing, if listed.
+func (ls *listing) pinOf(id balancer.VCPUID) (cpuset.CPUSet, bool) {
+	i, ok := ls.byUUID[id.Domain]
+	if !ok {
+		return cpuset.New(), false
+	}
+	for _, v := range ls.doms[i].VCPUs {
+		if v.ID == id.VCPU {
+			return v.Pin, true
+		}
+	}
+	return cpuset.New(), false
+}
+
+// libvirtSide owns every libvirt call and the checkpoint. It lists domains
+// when libvirt reports a change, on a slow poll, or when the loop asks, and
+// applies plans. It runs in its own goroutine, so a slow, busy or
+// restarting libvirtd delays listings and pins but never a sample: starting
+// or stopping a guest stalls libvirt calls on other domains for about a
+// second and a half, and a domain in a migration holds its job lock.
+type libvirtSide struct {
+	p     pinner
+	store pinStore // nil with --dry-run: nothing is pinned
+	log   *logrus.Entry
+	poll  time.Duration // listing period without events
+	own   *ownership
+	down  bool
+
+	relist  chan struct{}      // the loop asks for a listing
+	plans   chan []pinning.Pin // the loop hands over a plan
+	results chan []pinning.Result
+	cur     atomic.Pointer[listing]
+	seq     uint64
+}
+
+func newLibvirtSide(p pinner, store pinStore, log *logrus.Entry, poll time.Duration) *libvirtSide {
+	return &libvirtSide{
+		p: p, store: store, log: log, poll: poll, own: newOwnership(),
+		relist: make(chan struct{}, 1), plans: make(chan []pinning.Pin, 1), results: make(chan []pinning.Result, 1),
+	}
+}
+
+// current returns the newest listing, or nil before the first one.
+func (w *libvirtSide) current() *listing { return w.cur.Load() }
+
+// askRelist asks for a listing soon; it never blocks.
+func (w *libvirtSide) askRelist() {
+	select {
+	case w.relist <- struct{}{}:
+	default:
+	}
+}
+
+// run lists and applies until ctx ends.
+func (w *libvirtSide) run(ctx context.Context) {
+	events := w.p.Events()
+	poll := w.poll
+	if events != nil {
+		poll = eventlessPoll // events tell of changes; the poll only catches what they miss
+	}
+	w.list()
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-events:
+			w.list()
+		case <-w.relist:
+			w.list()
+		case <-t.C:
+			w.list()
+		case pins := <-w.plans:
+			w.results <- w.apply(pins)
+		}
+	}
+}
+
+// eventlessPoll is how often domains are listed when libvirt delivers
+// lifecycle events: only what the events missed waits this long.
+const eventlessPoll = 10 * time.Second
+
+// list lists the domains, reconciles ownership and publishes the listing.
+func (w *libvirtSide) list() {
+	doms, err := w.p.Domains()
+	if err != nil {
+		if !w.down {
+			w.log.WithError(err).Warn("libvirt unreachable, will reconnect")
+		}
+		w.down = true
+		return
+	}
+	if w.down {
+		w.log.Info("libvirt connection restored")
+		w.down = false
+	}
+	var entries []checkpoint.Entry
+	if w.store != nil {
+		entries = w.store.Entries()
+	}
+	var forget []checkpoint.ID
+	var fix []checkpoint.Entry
+	for _, v := range w.own.reconcile(doms, entries) {
+		f := w.log.WithFields(logrus.Fields{"domain": v.name, "uuid": v.id.Domain, "vcpu": v.id.VCPU, "set": v.set.String()})
+		switch v.kind {
+		case verdictOperator:
+			f.WithField("cpus", v.live.String()).Warn("vCPU re-pinned by someone else: it is the operator's now, never moved or restored by vsched")
+		case verdictReverted:
+			f.Debug("vCPU back on the pin vsched found: checkpoint entry dropped")
+		case verdictGone:
+			f.Info("domain stopped: its checkpoint entry is dropped")
+		case verdictStale:
+			e := v.entry
+			e.Set = v.live
+			fix = append(fix, e)
+		}
+		if v.forget {
+			forget = append(forget, checkpoint.ID{UUID: v.id.Domain, VCPU: v.id.VCPU})
+		}
+	}
+	if w.store != nil {
+		w.update(fix, forget)
+	}
+	w.publish(doms)
+}
+
+// publish makes doms, with the current operator marks, the newest listing.
+func (w *libvirtSide) publish(doms []pinning.Domain) {
+	w.seq++
+	ls := &listing{seq: w.seq, doms: doms, byUUID: make(map[string]int, len(doms)), operator: map[balancer.VCPUID]bool{}}
+	for i, d := range doms {
+		ls.byUUID[d.UUID] = i
+		for _, v := range d.VCPUs {
+			if id := (balancer.VCPUID{Domain: d.UUID, VCPU: v.ID}); w.own.isOperator(id) {
+				ls.operator[id] = true
+			}
+		}
+	}
+	w.cur.Store(ls)
+}
+
+// errNotCheckpointed fails every pin of a plan whose checkpoint could not be
+// written: a pin made without its original on disk could be lost for good.
+var errNotCheckpointed = errors.New("checkpoint not written, pin not attempted")
+
+// apply checkpoints the plan's pins (the pin found and the pin to set), then
+// pins them. A pin that certainly failed gets its checkpoint entry back as
+// it was; one whose outcome is unknown (a deadline passed) keeps the new
+// entry, and the next listing tells which pin is in place.
+func (w *libvirtSide) apply(pins []pinning.Pin) []pinning.Result {
+	ls := w.current()
+	prev := map[balancer.VCPUID]checkpoint.Entry{}
+	for _, e := range w.store.Entries() {
+		prev[balancer.VCPUID{Domain: e.UUID, VCPU: e.VCPU}] = e
+	}
+	entries := make([]checkpoint.Entry, 0, len(pins))
+	for _, p := range pins {
+		id := balancer.VCPUID{Domain: p.UUID, VCPU: p.VCPU}
+		found, ok := ls.pinOf(id)
+		if !ok {
+			continue // not listed: Apply will report it gone
+		}
+		entries = append(entries, checkpoint.Entry{UUID: p.UUID, Name: p.Name, VCPU: p.VCPU, Original: found, Set: p.CPUs})
+	}
+	if err := w.store.Record(entries); err != nil {
+		out := make([]pinning.Result, len(pins))
+		for i, p := range pins {
+			out[i] = pinning.Result{Pin: p, Err: errors.Join(errNotCheckpointed, err)}
+		}
+		return out
+	}
+	res := w.p.Apply(pins)
+	var undo []checkpoint.Entry
+	var forget []checkpoint.ID
+	changed := false
+	for _, r := range res {
+		id := balancer.VCPUID{Domain: r.Pin.UUID, VCPU: r.Pin.VCPU}
+		switch {
+		case r.Err == nil:
+			w.own.pinned(id, r.Pin.CPUs)
+			changed = true
+		case errors.Is(r.Err, pinning.ErrTimeout):
+			// Unknown outcome: the next listing shows which pin is in place.
+		default:
+			if e, ok := prev[id]; ok {
+				undo = append(undo, e)
+			} else {
+				forget = append(forget, checkpoint.ID{UUID: id.Domain, VCPU: id.VCPU})
+			}
+		}
+	}
+	w.update(undo, forget)
+	if changed {
+		w.publish(withPins(ls.doms, res))
+	}
+	return res
+}
+
+// update re-records and forgets checkpoint entries, logging a failure.
+func (w *libvirtSide) update(record []checkpoint.Entry, forget []checkpoint.ID) {
+	if len(record) > 0 {
+		if err := w.store.Record(record); err != nil {
+			w.log.WithError(err).Error("checkpoint not updated")
+		}
+	}
+	if len(forget) > 0 {
+		if err := w.store.Forget(forget...); err != nil {
+			w.log.WithError(err).Error("checkpoint not updated")
+		}
+	}
+}
+
+// withPins returns a copy of doms with the pins that took effect.
+func withPins(doms []pinning.Domain, res []pinning.Result) []pinning.Domain {
+	out := make([]pinning.Domain, len(doms))
+	for i, d := range doms {
+		out[i] = d
+		out[i].VCPUs = append([]pinning.VCPU(nil), d.VCPUs...)
+		for _, r := range res {
+			if r.Err != nil || r.Pin.UUID != d.UUID {
+				continue
+			}
+			for j := range out[i].VCPUs {
+				if out[i].VCPUs[j].ID == r.Pin.VCPU {
+					out[i].VCPUs[j].Pin = r.Pin.CPUs
+				}
+			}
+		}
+	}
+	return out
+}

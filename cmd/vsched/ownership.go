@@ -1,0 +1,135 @@
+package main
+
+import (
+	"k8s.io/utils/cpuset"
+
+	"github.com/vsched/vsched/balancer"
+	"github.com/vsched/vsched/pinning"
+	"github.com/vsched/vsched/pinning/checkpoint"
+)
+
+// ownership decides, listing after listing, whose pin each vCPU has: the
+// one vsched found, the one vsched set, or one the operator made while
+// vsched ran. A pin that changes to something vsched did not set is the
+// operator's from then on: never moved, never restored, until its domain
+// stops (docs/DESIGN.md, "The operator's pins").
+type ownership struct {
+	incarnation map[string]int                    // domain UUID -> libvirt domain ID
+	seen        map[balancer.VCPUID]cpuset.CPUSet // last pin seen or set by vsched
+	operator    map[balancer.VCPUID]bool          // vCPUs the operator re-pinned
+}
+
+func newOwnership() *ownership {
+	return &ownership{
+		incarnation: map[string]int{},
+		seen:        map[balancer.VCPUID]cpuset.CPUSet{},
+		operator:    map[balancer.VCPUID]bool{},
+	}
+}
+
+// verdict is what reconcile found for one vCPU or domain, for the log.
+type verdict struct {
+	kind   string // verdictOperator, verdictReverted, verdictGone
+	name   string // "domain/vcpu" or the domain's name
+	id     balancer.VCPUID
+	live   cpuset.CPUSet
+	set    cpuset.CPUSet
+	forget bool             // the checkpoint entry goes
+	entry  checkpoint.Entry // with verdictStale: the entry to correct
+}
+
+const (
+	verdictOperator = "operator" // re-pinned by someone else: now the operator's
+	verdictReverted = "reverted" // back on the pin vsched found (a pin that never took)
+	verdictGone     = "gone"     // its domain stopped: its pins went with it
+	verdictStale    = "stale"    // the pin vsched asked for never took: entry corrected
+)
+
+// reconcile compares a successful listing with what vsched knows: the
+// checkpoint's entries and the pins seen before. It returns one verdict per
+// change of ownership; the caller forgets the entries so marked.
+func (o *ownership) reconcile(doms []pinning.Domain, entries []checkpoint.Entry) []verdict {
+	var out []verdict
+	byID := make(map[balancer.VCPUID]checkpoint.Entry, len(entries))
+	for _, e := range entries {
+		byID[balancer.VCPUID{Domain: e.UUID, VCPU: e.VCPU}] = e
+	}
+	running := make(map[string]bool, len(doms))
+	for _, d := range doms {
+		running[d.UUID] = true
+		if id, ok := o.incarnation[d.UUID]; ok && id != d.ID {
+			o.dropDomain(d.UUID) // restarted: a new life, nobody's pins yet
+		}
+		o.incarnation[d.UUID] = d.ID
+		for _, v := range d.VCPUs {
+			id := balancer.VCPUID{Domain: d.UUID, VCPU: v.ID}
+			name := vcpuName(d.Name, v.ID)
+			prev, seen := o.seen[id]
+			o.seen[id] = v.Pin
+			if o.operator[id] {
+				continue
+			}
+			if e, ok := byID[id]; ok {
+				out = append(out, o.judge(id, name, v.Pin, prev, seen, e)...)
+				continue
+			}
+			if seen && !v.Pin.Equals(prev) {
+				o.operator[id] = true
+				out = append(out, verdict{kind: verdictOperator, name: name, id: id, live: v.Pin, set: prev})
+			}
+		}
+	}
+	for _, e := range entries {
+		if !running[e.UUID] {
+			out = append(out, verdict{kind: verdictGone, name: vcpuName(e.Name, e.VCPU), id: balancer.VCPUID{Domain: e.UUID, VCPU: e.VCPU}, set: e.Set, forget: true})
+		}
+	}
+	for uuid := range o.incarnation {
+		if !running[uuid] {
+			o.dropDomain(uuid)
+		}
+	}
+	return out
+}
+
+// judge decides whose pin a checkpointed vCPU has. live is its pin now,
+// prev the pin the last listing showed (when seen).
+func (o *ownership) judge(id balancer.VCPUID, name string, live, prev cpuset.CPUSet, seen bool, e checkpoint.Entry) []verdict {
+	unchanged := seen && live.Equals(prev)
+	switch {
+	case live.Equals(e.Set):
+		return nil
+	case live.Equals(e.Original) && (!seen || unchanged):
+		// Back on the pin vsched found, and nobody changed it since the
+		// last listing: a pin that never took (or a restart after one).
+		return []verdict{{kind: verdictReverted, name: name, id: id, live: live, set: e.Set, forget: true}}
+	case unchanged:
+		// Unchanged since the last listing: a pin vsched asked for did
+		// not take (its reply was lost); still vsched's.
+		return []verdict{{kind: verdictStale, name: name, id: id, live: live, set: e.Set, entry: e}}
+	}
+	o.operator[id] = true
+	return []verdict{{kind: verdictOperator, name: name, id: id, live: live, set: e.Set, forget: true}}
+}
+
+// pinned records a pin vsched made, so the next listing does not take it
+// for the operator's.
+func (o *ownership) pinned(id balancer.VCPUID, cpus cpuset.CPUSet) { o.seen[id] = cpus }
+
+// isOperator reports whether the operator owns the vCPU's pin.
+func (o *ownership) isOperator(id balancer.VCPUID) bool { return o.operator[id] }
+
+// dropDomain forgets everything about one domain's vCPUs.
+func (o *ownership) dropDomain(uuid string) {
+	delete(o.incarnation, uuid)
+	for id := range o.seen {
+		if id.Domain == uuid {
+			delete(o.seen, id)
+		}
+	}
+	for id := range o.operator {
+		if id.Domain == uuid {
+			delete(o.operator, id)
+		}
+	}
+}

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/sirupsen/logrus"
+	"github.com/spf13/cobra"
+	"k8s.io/utils/cpuset"
+
+	"github.com/vsched/vsched/pinning"
+	"github.com/vsched/vsched/pinning/checkpoint"
+)
+
+// defaultStateDir is --state-dir's default (DESIGN.md contract).
+const defaultStateDir = "/var/lib/vsched"
+
+// restorePinner is what restoring needs from pinning.
+type restorePinner interface {
+	Domains() ([]pinning.Domain, error)
+	Apply(pins []pinning.Pin) []pinning.Result
+}
+
+// restoreOutcome is what became of one checkpoint entry.
+type restoreOutcome struct {
+	checkpoint.Verdict
+	// Restored is true when the original pin is back in place.
+	Restored bool
+	// Err is the failed pin's error; the entry stays in the checkpoint.
+	Err error
+}
+
+// failed reports whether the original pin could not be put back.
+func (o restoreOutcome) failed() bool { return o.Err != nil }
+
+// line is the outcome for humans, one line, as `vsched restore` prints it.
+func (o restoreOutcome) line() string {
+	e := o.Entry
+	who := fmt.Sprintf("%s (uuid %s)", e.Label(), e.UUID)
+	switch {
+	case o.Err != nil:
+		return fmt.Sprintf("failed %s: %s -> %s: %v; kept in the checkpoint", who, e.Set, e.Original, o.Err)
+	case o.Restored:
+		return fmt.Sprintf("restored %s: %s -> %s", who, e.Set, e.Original)
+	}
+	switch o.Status {
+	case checkpoint.Unchanged:
+		return fmt.Sprintf("left %s: already on its original pin %s", who, e.Original)
+	case checkpoint.DomainGone:
+		return fmt.Sprintf("left %s: domain gone", who)
+	case checkpoint.Repinned:
+		return fmt.Sprintf("left %s: re-pinned by someone else (now %s, vsched set %s)", who, o.Live, e.Set)
+	case checkpoint.VCPUOffline:
+		return fmt.Sprintf("left %s: vCPU not online; kept in the checkpoint", who)
+	}
+	return fmt.Sprintf("left %s: %s", who, o.Status)
+}
+
+// logTo logs the outcome with constant messages and the data in fields, for
+// the daemon's --restore-on-exit.
+func (o restoreOutcome) logTo(log *logrus.Entry) {
+	e := o.Entry
+	f := log.WithFields(logrus.Fields{"domain": e.Name, "uuid": e.UUID, "vcpu": e.VCPU, "original": e.Original.String(), "set": e.Set.String()})
+	switch {
+	case o.Err != nil:
+		f.WithError(o.Err).Error("restore pin failed; kept in the checkpoint")
+	case o.Restored:
+		f.Info("pin restored")
+	case o.Status == checkpoint.Repinned:
+		f.WithField("live", o.Live.String()).Info("pin left alone: re-pinned by someone else")
+	case o.Status == checkpoint.DomainGone:
+		f.Info("pin left alone: domain gone")
+	case o.Status == checkpoint.VCPUOffline:
+		f.Info("pin left alone: vCPU not online; kept in the checkpoint")
+	default:
+		f.Debug("pin already back to its original")
+	}
+}
+
+// restoreFromCheckpoint puts back the original pin of every checkpoint entry
+// whose live pin is still the one vsched set, and leaves every other vCPU
+// alone: re-pinned by someone else, domain gone, or already back. Entries
+// restored, re-pinned, gone or already back leave the checkpoint; failed pins
+// and offline vCPUs stay. It returns one outcome per entry, in the
+// checkpoint's order (domain name, UUID, vCPU). An error means the domains
+// could not be listed (nothing was touched) or the checkpoint could not be
+// updated (the pins were still restored, and the next run finds them back
+// and forgets them).
+func restoreFromCheckpoint(store *checkpoint.Store, p restorePinner) ([]restoreOutcome, error) {
+	entries := store.Entries()
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	doms, err := p.Domains()
+	if err != nil {
+		return nil, fmt.Errorf("listing domains: %w", err)
+	}
+	out := make([]restoreOutcome, 0, len(entries))
+	var pins []pinning.Pin
+	var idx []int
+	for _, v := range checkpoint.Reconcile(entries, liveOf(doms)) {
+		if v.Status == checkpoint.Restorable {
+			pins = append(pins, pinning.Pin{UUID: v.Entry.UUID, Name: v.Entry.Name, VCPU: v.Entry.VCPU, CPUs: v.Entry.Original})
+			idx = append(idx, len(out))
+		}
+		out = append(out, restoreOutcome{Verdict: v})
+	}
+	if len(pins) > 0 {
+		for j, r := range p.Apply(pins) {
+			o := &out[idx[j]]
+			switch {
+			case r.Err == nil:
+				o.Restored = true
+			case errors.Is(r.Err, pinning.ErrDomainGone): // stopped since the listing
+				o.Status, o.Live = checkpoint.DomainGone, cpuset.New()
+			default:
+				o.Err = r.Err
+			}
+		}
+	}
+	var done []checkpoint.ID
+	for _, o := range out {
+		if o.Restored || (o.Err == nil && o.Status.Forget()) {
+			done = append(done, o.Entry.ID())
+		}
+	}
+	if err := store.Forget(done...); err != nil {
+		return out, fmt.Errorf("updating the checkpoint: %w", err)
+	}
+	return out, nil
+}
+
+// liveOf turns a listing into the live pins Reconcile compares with.
+func liveOf(doms []pinning.Domain) checkpoint.Live {
+	live := make(checkpoint.Live, len(doms))
+	for _, d := range doms {
+		byID := make(map[int]cpuset.CPUSet, len(d.VCPUs))
+		for _, v := range d.VCPUs {
+			byID[v.ID] = v.Pin
+		}
+		live[d.UUID] = byID
+	}
+	return live
+}
+
+func newRestoreCmd() *cobra.Command {
+	connect, stateDir := "qemu:///system", defaultStateDir
+	cmd := &cobra.Command{
+		Use:   "restore [flags]",
+		Short: "Put back the vCPU pins vsched found, from its checkpoint",
+		Long: `restore reads the checkpoint vsched keeps in --state-dir (state.json) and puts
+back the original pin of every vCPU whose live pin is still the one vsched set:
+after a crash or a SIGKILL, or before an uninstall. A vCPU someone else
+re-pinned since, or whose domain is gone, is left alone and said so. It prints
+one line per vCPU. Restored, re-pinned and gone vCPUs leave the checkpoint; a
+pin that fails stays, for the next run.
+
+Stop the vsched daemon first: restore refuses a state directory a running
+vsched holds. With no checkpoint there is nothing to do (exit status 0).
+
+Exit status: 0 when nothing failed, 1 when a pin failed, 2 on bad input (a bad
+flag, an unusable state directory or checkpoint, a refused connection).`,
+		Example: `  vsched restore
+  vsched restore --connect qemu:///system --state-dir /var/lib/vsched`,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runRestore(connect, stateDir, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVar(&connect, "connect", connect, "libvirt connection `URI`")
+	cmd.Flags().StringVar(&stateDir, "state-dir", stateDir, "`DIR` holding vsched's checkpoint (state.json)")
+	return cmd
+}
+
+// runRestore is `vsched restore`: errors wrap errUsage (exit 2) or
+// errRuntime (exit 1).
+func runRestore(connect, stateDir string, stdout io.Writer) error {
+	if _, err := os.Stat(stateDir); errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(stdout, "nothing to restore: %s does not exist\n", stateDir)
+		return nil
+	}
+	store, err := checkpoint.Open(stateDir)
+	if err != nil {
+		if store != nil { // a corrupt checkpoint, set aside: the originals are lost
+			_ = store.Close()
+			return fmt.Errorf("%w: --state-dir: %w; nothing restored", errUsage, err)
+		}
+		return fmt.Errorf("%w: --state-dir: %w", errUsage, err)
+	}
+	defer store.Close()
+	if len(store.Entries()) == 0 {
+		fmt.Fprintf(stdout, "nothing to restore: no pins recorded in %s\n", store.Path())
+		return nil
+	}
+	conn, err := pinning.Open(connect, pinning.WithoutEvents()) // one pass: no events needed
+	if err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	defer conn.Close()
+	outs, err := restoreFromCheckpoint(store, conn)
+	failed := 0
+	for _, o := range outs {
+		fmt.Fprintln(stdout, o.line())
+		if o.failed() {
+			failed++
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%w: restore: %w", errRuntime, err)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%w: restore: %d of %d pins could not be put back; they stay in %s", errRuntime, failed, len(outs), store.Path())
+	}
+	return nil
+}

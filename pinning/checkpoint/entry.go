@@ -1,0 +1,68 @@
+package checkpoint
+
+import (
+	"cmp"
+	"fmt"
+
+	"k8s.io/utils/cpuset"
+)
+
+// ID names one vCPU of one domain: the domain's UUID and the vCPU id libvirt
+// reports. It survives domain restarts, renames and libvirtd restarts.
+type ID struct {
+	// UUID is the domain's UUID in its string form.
+	UUID string
+	// VCPU is the vCPU id.
+	VCPU int
+}
+
+// String returns "UUID/VCPU".
+func (id ID) String() string { return fmt.Sprintf("%s/%d", id.UUID, id.VCPU) }
+
+// Entry is one vCPU vsched pinned.
+type Entry struct {
+	// UUID is the domain's UUID; with VCPU it keys the entry.
+	UUID string
+	// Name is the domain's name when recorded, for humans only.
+	Name string
+	// VCPU is the vCPU id.
+	VCPU int
+	// Original is the vCPU's pin before vsched first changed it.
+	Original cpuset.CPUSet
+	// Set is the pin vsched set last.
+	Set cpuset.CPUSet
+}
+
+// ID returns the entry's key.
+func (e Entry) ID() ID { return ID{UUID: e.UUID, VCPU: e.VCPU} }
+
+// Label returns "name/vcpu" for humans, or "UUID/vcpu" without a name.
+func (e Entry) Label() string { return fmt.Sprintf("%s/%d", cmp.Or(e.Name, e.UUID), e.VCPU) }
+
+// validate checks what a usable entry needs: a UUID, a vCPU id, and two
+// non-empty pins of CPUs a Linux host can have.
+func (e Entry) validate() error {
+	switch {
+	case e.UUID == "":
+		return fmt.Errorf("%w: no domain UUID", ErrInvalidEntry)
+	case e.VCPU < 0:
+		return fmt.Errorf("%w: %s: negative vCPU id", ErrInvalidEntry, e.ID())
+	}
+	for _, p := range []struct {
+		what string
+		set  cpuset.CPUSet
+	}{{"original", e.Original}, {"set", e.Set}} {
+		if p.set.IsEmpty() {
+			return fmt.Errorf("%w: %s: empty %s pin", ErrInvalidEntry, e.ID(), p.what)
+		}
+		if l := p.set.List(); l[0] < 0 || l[len(l)-1] > maxCPU {
+			return fmt.Errorf("%w: %s: %s pin %s outside CPUs 0-%d", ErrInvalidEntry, e.ID(), p.what, p.set, maxCPU)
+		}
+	}
+	return nil
+}
+
+// compareEntries orders entries for humans: by name, then UUID, then vCPU.
+func compareEntries(a, b Entry) int {
+	return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.UUID, b.UUID), cmp.Compare(a.VCPU, b.VCPU))
+}

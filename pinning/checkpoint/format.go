@@ -1,0 +1,139 @@
+package checkpoint
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"slices"
+	"strconv"
+	"strings"
+
+	"k8s.io/utils/cpuset"
+)
+
+// Version is the version of the file format this package writes and reads.
+const Version = 1
+
+// maxCPU bounds CPU numbers in a file: Linux's NR_CPUS is at most 8192.
+// Without it a list like "0-999999999" would build a set of a billion CPUs.
+const maxCPU = 8191
+
+// castagnoli is the CRC-32C table of the checksum.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// body is the checksummed part of the file. Its compact JSON encoding, as
+// encoding/json writes it, is what the checksum covers.
+type body struct {
+	Version int         `json:"version"`
+	Entries []fileEntry `json:"entries"`
+}
+
+// fileEntry is one Entry as the file holds it: pins as kernel-style CPU lists.
+type fileEntry struct {
+	UUID     string `json:"uuid"`
+	VCPU     int    `json:"vcpu"`
+	Name     string `json:"name"`
+	Original string `json:"original"`
+	Set      string `json:"set"`
+}
+
+// document is the whole file.
+type document struct {
+	Version  int         `json:"version"`
+	Entries  []fileEntry `json:"entries"`
+	Checksum *uint32     `json:"checksum"`
+}
+
+// checksum returns the CRC-32C of b's compact JSON encoding.
+func checksum(b body) uint32 {
+	data, err := json.Marshal(b)
+	if err != nil { // strings and ints only: cannot happen
+		panic(fmt.Sprintf("checkpoint: encoding body: %v", err))
+	}
+	return crc32.Checksum(data, castagnoli)
+}
+
+// encode returns the file for entries: indented JSON ending in a newline,
+// entries sorted by name, UUID and vCPU.
+func encode(entries map[ID]Entry) []byte {
+	list := make([]Entry, 0, len(entries))
+	for _, e := range entries {
+		list = append(list, e)
+	}
+	slices.SortFunc(list, compareEntries)
+	b := body{Version: Version, Entries: make([]fileEntry, len(list))}
+	for i, e := range list {
+		b.Entries[i] = fileEntry{UUID: e.UUID, VCPU: e.VCPU, Name: e.Name, Original: e.Original.String(), Set: e.Set.String()}
+	}
+	sum := checksum(b)
+	data, err := json.MarshalIndent(document{Version: b.Version, Entries: b.Entries, Checksum: &sum}, "", "  ")
+	if err != nil {
+		panic(fmt.Sprintf("checkpoint: encoding document: %v", err))
+	}
+	return append(data, '\n')
+}
+
+// decode parses a file into entries. Truncated or garbled JSON returns the
+// decoder's error; a missing or unknown version ErrVersion; a missing or
+// wrong checksum ErrChecksum; an unusable or duplicate entry ErrInvalidEntry.
+func decode(data []byte) (map[ID]Entry, error) {
+	var v struct {
+		Version *int `json:"version"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return nil, err
+	}
+	if v.Version == nil {
+		return nil, fmt.Errorf("%w: no version", ErrVersion)
+	}
+	if *v.Version != Version {
+		return nil, fmt.Errorf("%w: version %d (this vsched reads %d)", ErrVersion, *v.Version, Version)
+	}
+	var d document
+	if err := json.Unmarshal(data, &d); err != nil {
+		return nil, err
+	}
+	if d.Checksum == nil {
+		return nil, fmt.Errorf("%w: no checksum", ErrChecksum)
+	}
+	if got := checksum(body{Version: d.Version, Entries: d.Entries}); got != *d.Checksum {
+		return nil, fmt.Errorf("%w: file says %d, content sums to %d", ErrChecksum, *d.Checksum, got)
+	}
+	out := make(map[ID]Entry, len(d.Entries))
+	for _, fe := range d.Entries {
+		e, err := fe.entry()
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := out[e.ID()]; dup {
+			return nil, fmt.Errorf("%w: %s listed twice", ErrInvalidEntry, e.ID())
+		}
+		out[e.ID()] = e
+	}
+	return out, nil
+}
+
+// entry parses the pins of a file entry and validates it.
+func (fe fileEntry) entry() (Entry, error) {
+	e := Entry{UUID: fe.UUID, Name: fe.Name, VCPU: fe.VCPU}
+	var err error
+	if e.Original, err = parseCPUs(fe.Original); err != nil {
+		return Entry{}, fmt.Errorf("%w: %s: original pin: %w", ErrInvalidEntry, e.ID(), err)
+	}
+	if e.Set, err = parseCPUs(fe.Set); err != nil {
+		return Entry{}, fmt.Errorf("%w: %s: set pin: %w", ErrInvalidEntry, e.ID(), err)
+	}
+	return e, e.validate()
+}
+
+// parseCPUs parses a CPU list, refusing CPU numbers above maxCPU before
+// cpuset.Parse expands a range.
+func parseCPUs(s string) (cpuset.CPUSet, error) {
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '-' }) {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); errors.Is(err, strconv.ErrRange) || n > maxCPU {
+			return cpuset.New(), fmt.Errorf("CPU %s out of range (at most %d)", f, maxCPU)
+		}
+	}
+	return cpuset.Parse(s)
+}
