@@ -96,7 +96,7 @@ bench: deps
 
 # fuzz runs every fuzz target for FUZZTIME each.
 fuzz:
-	@set -e; for pkg in ./cgroupstats/ ./balancer/ ./cmd/vsched/ ./pinning/; do \
+	@set -e; for pkg in $$($(GO) list -tags $(TAGS) ./...); do \
 	  for f in $$($(GO) test -tags $(TAGS) -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "fuzz $$pkg $$f"; \
 	    $(GO) test -tags $(TAGS) -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
@@ -108,6 +108,47 @@ fuzz:
 # demo.svg and tears everything down.
 demo: build
 	scripts/demo.sh
+
+# package writes dist/vsched_<version>_<arch>.deb and
+# dist/vsched-<version>-1.<arch>.rpm with nfpm (scripts/package/nfpm.yaml):
+# /usr/sbin/vsched, vsched.service, the flags file, man pages, bash completion.
+# Inputs are staged in $(PKGDIR); dates come from the last commit
+# (SOURCE_DATE_EPOCH), so the same commit gives the same packages.
+# scripts/package/check.sh checks what it wrote.
+NFPM        := $(GOBIN)/nfpm
+NFPM_V      := v2.45.2
+PKGDIR      := bin/package
+PKG_GOARCH  := $(shell $(GO) env GOARCH)
+DEB_ARCH    := $(PKG_GOARCH)
+RPM_ARCH    := $(patsubst amd64,x86_64,$(patsubst arm64,aarch64,$(PKG_GOARCH)))
+DEB         := dist/vsched_$(VERSION)_$(DEB_ARCH).deb
+RPM         := dist/vsched-$(VERSION)-1.$(RPM_ARCH).rpm
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+
+package: nfpm man
+	rm -rf $(PKGDIR)/deb $(PKGDIR)/rpm && mkdir -p $(PKGDIR)/deb $(PKGDIR)/rpm dist
+	sed 's|@FLAGS_FILE@|/etc/default/vsched|' scripts/package/vsched.service.in > $(PKGDIR)/deb/vsched.service
+	sed 's|@FLAGS_FILE@|/etc/sysconfig/vsched|' scripts/package/vsched.service.in > $(PKGDIR)/rpm/vsched.service
+	rm -f dist/vsched_*.deb dist/vsched-*.rpm
+	VERSION='$(VERSION)' GOARCH=$(PKG_GOARCH) SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) \
+	  $(NFPM) package --config scripts/package/nfpm.yaml --packager deb --target $(DEB)
+	VERSION='$(VERSION)' GOARCH=$(PKG_GOARCH) SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) \
+	  $(NFPM) package --config scripts/package/nfpm.yaml --packager rpm --target $(RPM)
+
+# man builds the package's binary (stripped, versioned) and has it write its
+# man pages and bash completion from its own command definitions (the hidden
+# `vsched docs`), the pages gzipped as packages install them.
+man:
+	mkdir -p $(PKGDIR)
+	$(GO) build -tags $(TAGS) -trimpath -ldflags '-s -w $(LDFLAGS)' -o $(PKGDIR)/vsched ./cmd/vsched
+	rm -rf $(PKGDIR)/man
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(PKGDIR)/vsched docs --man-dir $(PKGDIR)/man --bash-completion $(PKGDIR)/vsched.bash
+	gzip -9n $(PKGDIR)/man/*.8
+
+# nfpm installs the pinned nfpm from the Go module proxy when it is missing.
+nfpm:
+	@$(GO) version -m $(NFPM) 2>/dev/null | grep -q 'goreleaser/nfpm/v2[[:space:]]*$(NFPM_V)[[:space:]]' || \
+	  $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_V)
 
 clean:
 	rm -rf bin

@@ -4,12 +4,16 @@ import "time"
 
 // Adaptive is the default policy; see NewAdaptive. It keeps memory across
 // Plan calls (remembered demand, recent moves, its last prediction), keyed
-// by vCPU identity and timed by Snapshot.At.
+// by vCPU identity and timed by Snapshot.At, so one value serves one
+// sequence of snapshots and is not safe for concurrent use.
 type Adaptive struct {
 	memos     map[VCPUID]*memo
-	bgCalm    map[int]int64 // per pCPU: background when last uncontended
+	order     []slot // the last snapshot's vCPUs and their memos, in its order
+	next      []slot
+	bgCalm    []int64 // per CPU id: background when last uncontended, or -1
 	sets      setCache
 	calls     uint64
+	seen      int   // distinct vCPUs this call saw
 	predicted int64 // the spread the last plan left, in units
 	planned   bool  // predicted is set
 	lastAt    time.Duration
@@ -26,9 +30,11 @@ const DefaultCooldownWindows = 5
 //     Fixed ones included, and plans nothing while the spread (busiest
 //     minus freest pCPU) is within the threshold;
 //   - otherwise searches (search.go) with moves inside NUMA nodes first,
-//     and across nodes only when that ends above the threshold; each step
-//     lowers the spread or, without raising it, the sum of squared loads,
-//     and a vCPU only goes to a pCPU of its Allowed set;
+//     and across nodes only when that ends above the threshold and no
+//     placement inside nodes could reach it (the nodes' mean loads, which
+//     moves inside nodes keep, differ by more than the threshold); each
+//     step lowers the spread or, without raising it, the sum of squared
+//     loads, and a vCPU only goes to a pCPU of its Allowed set;
 //   - adopts the result only if it ends within the threshold or lowers
 //     the spread by more than half the threshold;
 //   - then moves busy vCPUs off cores whose SMT siblings are both busy
@@ -48,7 +54,7 @@ func (*Adaptive) Name() string { return "adaptive" }
 // Plan implements Policy.
 func (p *Adaptive) Plan(s Snapshot, cfg Config) Plan {
 	if s.At < p.lastAt || p.memos == nil {
-		*p = Adaptive{memos: map[VCPUID]*memo{}, bgCalm: map[int]int64{}}
+		*p = Adaptive{memos: map[VCPUID]*memo{}}
 	}
 	p.lastAt = s.At
 	p.calls++
@@ -57,11 +63,15 @@ func (p *Adaptive) Plan(s Snapshot, cfg Config) Plan {
 		cooldown = DefaultCooldownWindows * s.Window
 	}
 	h := newHost(&s, &cfg, &p.sets)
-	cooling := make([]bool, len(h.vcpus))
+	load := make([]int64, len(s.VCPUs))
+	cooling := make([]bool, len(s.VCPUs))
+	p.next, p.seen = p.next[:0], 0
+	for i := range s.VCPUs {
+		load[i], cooling[i] = p.remember(i, &s.VCPUs[i], s.At, cooldown)
+	}
+	p.order, p.next = p.next, p.order
 	for i := range h.vcpus {
-		x := &h.vcpus[i]
-		v := &s.VCPUs[x.src]
-		x.load, cooling[i] = p.remember(v, s.At, cooldown)
+		h.vcpus[i].load = load[h.vcpus[i].src]
 	}
 	p.forget()
 	p.background(h)
@@ -70,15 +80,20 @@ func (p *Adaptive) Plan(s Snapshot, cfg Config) Plan {
 		return Plan{}
 	}
 	t := thresholdUnits(cfg.Threshold)
-	contradicted := p.planned && spreadOf(h.loads()) > p.predicted+t
+	spread := spreadOf(h.loads())
+	if spread <= t && !h.mayUnstack() {
+		p.predicted, p.planned = spread, true
+		return Plan{} // balanced, the common case: no search
+	}
+	contradicted := p.planned && spread > p.predicted+t
 	for i := range h.vcpus {
 		x := &h.vcpus[i]
-		x.mov = !s.VCPUs[x.src].Fixed && x.load > 0 && (!cooling[i] || contradicted)
+		x.mov = !s.VCPUs[x.src].Fixed && x.load > 0 && (!cooling[x.src] || contradicted)
 	}
 	st := newState(h)
 	if start := st.spread(); start > t {
 		st = st.settle(t, true)
-		if st.spread() > t && len(cfg.Topology.Nodes) > 1 {
+		if st.spread() > t && h.nodeGap() > t {
 			st = st.settle(t, false)
 		}
 		if end := st.spread(); end > t && start-end <= t/2 {
@@ -110,14 +125,17 @@ func spreadOf(load []int64) int64 {
 // estimate (demand.go).
 func (p *Adaptive) background(h *host) {
 	maxUsage := make([]int64, len(h.cpus))
-	contended := make([]bool, len(h.cpus))
+	ran := append([]int64(nil), h.bg...)
+	waits := make([]bool, len(h.cpus))
 	for i := range h.vcpus {
 		x := &h.vcpus[i]
 		v := &h.src[x.src]
 		maxUsage[x.home] = max(maxUsage[x.home], units(v.Usage))
-		contended[x.home] = contended[x.home] || units(v.Wait) >= waitNoise
+		ran[x.home] += units(v.Usage)
+		waits[x.home] = waits[x.home] || units(v.Wait) >= waitNoise
 	}
 	for c := range h.bg {
-		h.bg[c] = p.backgroundDemand(h.cpus[c], h.bg[c], maxUsage[c], contended[c])
+		contended := waits[c] && ran[c] >= fullCPU-waitNoise
+		h.bg[c] = p.backgroundDemand(h.cpus[c], h.bg[c], maxUsage[c], contended)
 	}
 }

@@ -189,10 +189,7 @@ func planned(p *Adaptive, s Snapshot, cfg Config) []float64 {
 		v := &s.VCPUs[h.vcpus[i].src]
 		h.vcpus[i].load = min(units(v.Usage+v.Wait), fullCPU)
 	}
-	q := &Adaptive{bgCalm: map[int]int64{}}
-	for c, v := range p.bgCalm {
-		q.bgCalm[c] = v
-	}
+	q := &Adaptive{bgCalm: append([]int64(nil), p.bgCalm...)}
 	q.background(h)
 	out := make([]float64, len(h.cpus))
 	for c, l := range h.loads() {

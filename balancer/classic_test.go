@@ -1,6 +1,7 @@
 package balancer
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -107,7 +108,7 @@ func TestPolicyByName(t *testing.T) {
 			t.Errorf("PolicyByName(%q) = %v, %v", name, p, err)
 		}
 	}
-	if _, err := PolicyByName("fair"); err == nil {
-		t.Error("PolicyByName(fair) did not fail")
+	if _, err := PolicyByName("fair"); !errors.Is(err, ErrUnknownPolicy) {
+		t.Errorf("PolicyByName(fair) = %v, want ErrUnknownPolicy", err)
 	}
 }

@@ -32,22 +32,26 @@ func demand(v *VCPU, calm int64, known bool) (est, remember int64, ok bool) {
 }
 
 // Background load is measured as what it ran (busy time minus vCPU run
-// time); its wait is not seen. On a contended pCPU (a vCPU there waits)
-// where the background got as much as the busiest vCPU, it was capped at
-// the fair share like them, so what it ran is not what it wants: it counts
-// as starved, and the policy counts its demand when it last ran
-// uncontended, or failing that the whole pCPU (the upper bound, as run
-// plus wait is for a vCPU). A host process burning a pCPU then keeps its
-// pCPU to itself instead of looking half free.
+// time); its wait is not seen. On a contended pCPU (a vCPU there waits,
+// and the pCPU ran full) where the background got as much as the busiest
+// vCPU, it was capped at the fair share like them, so what it ran is not
+// what it wants: it counts as starved, and the policy counts its demand
+// when it last ran uncontended, or failing that the whole pCPU (the upper
+// bound, as run plus wait is for a vCPU). A host process burning a pCPU
+// then keeps its pCPU to itself instead of looking half free.
 
-// backgroundDemand returns pCPU c's background estimate given what it ran,
-// and updates the remembered figure.
+// backgroundDemand returns the background estimate of CPU cpu given what
+// it ran, the most any vCPU there ran, and whether the pCPU was contended;
+// it updates the remembered figure.
 func (p *Adaptive) backgroundDemand(cpu int, got, maxUsage int64, contended bool) int64 {
+	for cpu >= len(p.bgCalm) {
+		p.bgCalm = append(p.bgCalm, -1)
+	}
 	if !contended || got+waitNoise < maxUsage || got == 0 {
 		p.bgCalm[cpu] = got
 		return got
 	}
-	if calm, ok := p.bgCalm[cpu]; ok {
+	if calm := p.bgCalm[cpu]; calm >= 0 {
 		return max(got, calm)
 	}
 	return fullCPU

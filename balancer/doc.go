@@ -12,7 +12,10 @@
 // is iterated for a decision. A Plan lists only the pins that change;
 // Move.From is Unpinned (-1) for a vCPU that had no single-CPU pin.
 //
-// Reading order for adaptive: adaptive.go (one Plan call), demand.go
-// (what a vCPU wants), host.go and state.go (the model), search.go (the
-// moves), smt.go (SMT siblings).
+// Reading order for adaptive: adaptive.go (one Plan call), demand.go and
+// memory.go (what a vCPU and a pCPU's background want, and what the policy
+// remembers between calls), host.go and state.go (the model), search.go,
+// steps.go and target.go (the moves), repack.go (when moves get stuck),
+// smt.go (SMT siblings). sets.go is a cache of CPU-set conversions that
+// pays at 3,072 vCPUs; classic.go is the seed's policy, on its own.
 package balancer

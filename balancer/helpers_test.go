@@ -52,22 +52,6 @@ func applied(s Snapshot, plan Plan) Snapshot {
 	return next
 }
 
-// loads is each pCPU's load (run plus wait, at most 100 per vCPU, plus
-// background) in percent, with no memory: what the test host puts there.
-func loads(s Snapshot, cfg Config) []float64 {
-	h := newHost(&s, &cfg, nil)
-	for i := range h.vcpus {
-		v := &s.VCPUs[h.vcpus[i].src]
-		h.vcpus[i].load = min(units(v.Usage+v.Wait), fullCPU)
-	}
-	st := newState(h)
-	out := make([]float64, len(st.load))
-	for c, l := range st.load {
-		out[c] = float64(l) / unitsPerPercent
-	}
-	return out
-}
-
 func spreadPct(l []float64) float64 {
 	mx, mn := l[0], l[0]
 	for _, x := range l {

@@ -32,24 +32,30 @@ func thresholdUnits(t float64) int64 {
 // host is a snapshot seen on dense pCPU indices: 0..m-1 for the CPUs of
 // Config.CPUs in ascending id order.
 type host struct {
-	cpus  []int     // dense index -> CPU id
-	node  []int32   // per pCPU: its NUMA node (0 when the topology has none)
-	core  []int32   // per pCPU: its core, or -1 when not in any core
-	cores [][]int32 // per core: its pCPUs
-	bg    []int64   // per pCPU: background load
-	vcpus []hv      // the vCPUs that run on a balanced pCPU
-	src   []VCPU    // the snapshot's vCPUs, which hv.src indexes
+	cpus  []int      // dense index -> CPU id
+	node  []int32    // per pCPU: its NUMA node (0 when the topology has none)
+	core  []int32    // per pCPU: its core, or -1 when not in any core
+	cores [][]int32  // per core: its pCPUs
+	bg    []int64    // per pCPU: background load
+	vcpus []hv       // the vCPUs that run on a balanced pCPU
+	src   []VCPU     // the snapshot's vCPUs, which hv.src indexes
+	masks [][]uint64 // distinct Allowed sets over dense pCPUs, which hv.mask indexes
 }
+
+// Values of hv.mask that index no mask.
+const (
+	anyCPU = -1 // Allowed is empty: any balanced pCPU
+	noMask = -2 // no cache: ask Allowed itself
+)
 
 // hv is one vCPU inside a host view.
 type hv struct {
-	src    int32    // its place in the snapshot
-	home   int32    // pCPU at the start: its pin, or where it ran
-	pinned bool     // pinned to a single pCPU
-	any    bool     // may go to any pCPU (Allowed is empty)
-	mask   []uint64 // Allowed over dense pCPUs, when cached
-	load   int64    // what the policy counts for it
-	mov    bool     // the policy may move it
+	src    int32 // its place in the snapshot
+	home   int32 // pCPU at the start: its pin, or where it ran
+	mask   int32 // its Allowed set in host.masks, or anyCPU or noMask
+	pinned bool  // pinned to a single pCPU
+	mov    bool  // the policy may move it
+	load   int64 // what the policy counts for it
 }
 
 // newHost maps s onto cfg's pCPUs. A vCPU with an empty affinity, or that
@@ -109,9 +115,12 @@ func newHost(s *Snapshot, cfg *Config, sets *setCache) *host {
 		}
 	}
 	h.vcpus = make([]hv, 0, len(s.VCPUs))
+	maskOf := map[*uint64]int32{}
+	var lastSet uintptr // the last Allowed set seen, and its mask index
+	var lastMask int32
 	for i := range s.VCPUs {
 		v := &s.VCPUs[i]
-		x := hv{src: int32(i), home: in(v.PCPU), any: v.Allowed.IsEmpty()}
+		x := hv{src: int32(i), home: in(v.PCPU), mask: anyCPU}
 		switch v.Pin.Size() {
 		case 0:
 			continue
@@ -124,8 +133,19 @@ func newHost(s *Snapshot, cfg *Config, sets *setCache) *host {
 		if x.home < 0 {
 			continue
 		}
-		if !x.any {
-			x.mask = sets.mask(v.Allowed, in)
+		if !v.Allowed.IsEmpty() {
+			x.mask = noMask
+			if id := setID(v.Allowed); id != 0 && id == lastSet {
+				x.mask = lastMask // a domain's vCPUs usually share one set
+			} else if m := sets.mask(v.Allowed, in); m != nil {
+				k, ok := maskOf[&m[0]]
+				if !ok {
+					k = int32(len(h.masks))
+					maskOf[&m[0]] = k
+					h.masks = append(h.masks, m)
+				}
+				x.mask, lastSet, lastMask = k, id, k
+			}
 		}
 		h.vcpus = append(h.vcpus, x)
 	}
@@ -134,14 +154,18 @@ func newHost(s *Snapshot, cfg *Config, sets *setCache) *host {
 
 // allowed reports whether v may be pinned to pCPU c.
 func (h *host) allowed(v *hv, c int32) bool {
-	switch {
-	case v.any:
+	switch v.mask {
+	case anyCPU:
 		return true
-	case v.mask != nil:
-		return v.mask[c>>6]&(1<<(c&63)) != 0
+	case noMask:
+		return h.src[v.src].Allowed.Contains(h.cpus[c])
 	}
-	return h.src[v.src].Allowed.Contains(h.cpus[c])
+	m := h.masks[v.mask]
+	return m[c>>6]&(1<<(c&63)) != 0
 }
+
+// sameAllowed reports whether v and w are known to share their Allowed set.
+func sameAllowed(v, w *hv) bool { return v.mask == w.mask && v.mask != noMask }
 
 // less orders vCPUs by identity (domain UUID, then vCPU id): the
 // package's tie-break.
@@ -170,4 +194,31 @@ func (h *host) loads() []int64 {
 		l[h.vcpus[i].home] += h.vcpus[i].load
 	}
 	return l
+}
+
+// nodeGap is the highest NUMA node's mean pCPU load minus the lowest's,
+// with every vCPU at home: moves inside nodes keep each node's mean, so
+// no such moves bring the spread under it. 0 with fewer than two nodes.
+func (h *host) nodeGap() int64 {
+	var sum, n []int64
+	for c, l := range h.loads() {
+		for int(h.node[c]) >= len(sum) {
+			sum, n = append(sum, 0), append(n, 0)
+		}
+		sum[h.node[c]] += l
+		n[h.node[c]]++
+	}
+	var hi, lo int64
+	first := true
+	for k := range sum {
+		if n[k] == 0 {
+			continue
+		}
+		mean := sum[k] / n[k]
+		if first {
+			hi, lo, first = mean, mean, false
+		}
+		hi, lo = max(hi, mean), min(lo, mean)
+	}
+	return hi - lo
 }

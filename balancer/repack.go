@@ -72,5 +72,11 @@ func (s *state) clone() *state {
 	for i, l := range s.on {
 		c.on[i] = append([]int32(nil), l...)
 	}
+	if s.nodes != nil {
+		c.nodes = make([][]int32, len(s.nodes))
+		for i, l := range s.nodes {
+			c.nodes[i] = append([]int32(nil), l...)
+		}
+	}
 	return c
 }

@@ -59,8 +59,8 @@ func (s *state) unstackStep() (v, to int32, ok bool) {
 	return -1, -1, false
 }
 
-// idleCoreFor returns the first pCPU, in a whole idle core of c's node or
-// failing that of any node, that v may use, or -1.
+// idleCoreFor returns the freest pCPU that v may use in the first whole
+// idle core of c's node or, failing that, of any node; or -1.
 func (s *state) idleCoreFor(v, c int32) int32 {
 	x := &s.h.vcpus[v]
 	for _, local := range []bool{true, false} {
@@ -68,10 +68,14 @@ func (s *state) idleCoreFor(v, c int32) int32 {
 			if local && s.h.node[sib[0]] != s.h.node[c] || !s.idle(sib) {
 				continue
 			}
+			best := int32(-1)
 			for _, d := range sib {
-				if s.h.allowed(x, d) {
-					return d
+				if s.h.allowed(x, d) && (best < 0 || s.load[d] < s.load[best]) {
+					best = d
 				}
+			}
+			if best >= 0 {
+				return best
 			}
 		}
 	}
@@ -85,4 +89,28 @@ func (s *state) idle(sib []int32) bool {
 		}
 	}
 	return true
+}
+
+// mayUnstack reports whether, with every vCPU at home, some core holds two
+// busy pCPUs while some core is idle: the only case unstack acts on.
+func (h *host) mayUnstack() bool {
+	if len(h.cores) == 0 {
+		return false
+	}
+	load := h.loads()
+	stacked, idle := false, false
+	for _, sib := range h.cores {
+		busy, quiet := 0, 0
+		for _, c := range sib {
+			if load[c] >= busyLoad {
+				busy++
+			}
+			if load[c] < idleLoad {
+				quiet++
+			}
+		}
+		stacked = stacked || busy >= 2
+		idle = idle || quiet == len(sib)
+	}
+	return stacked && idle
 }

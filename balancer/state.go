@@ -3,6 +3,7 @@ package balancer
 import (
 	"cmp"
 	"slices"
+	"sort"
 )
 
 // state is one placement of a host's vCPUs during the search: per-pCPU
@@ -15,6 +16,7 @@ type state struct {
 	load  []int64   // per pCPU
 	on    [][]int32 // per pCPU: its movable vCPUs
 	order []int32   // pCPUs by (load, index), freest first
+	nodes [][]int32 // per NUMA node: its pCPUs in the same order (nil: one node)
 	trail []step    // the moves made, in order
 }
 
@@ -58,7 +60,22 @@ func newState(h *host) *state {
 		}
 		return cmp.Compare(c, d)
 	})
+	if n := slices.Max(h.node) + 1; n > 1 {
+		s.nodes = make([][]int32, n)
+		for _, c := range s.order {
+			s.nodes[h.node[c]] = append(s.nodes[h.node[c]], c)
+		}
+	}
 	return s
+}
+
+// within returns the pCPUs, in order, that a step from or to a pCPU of
+// node n may use: n's when local, else all.
+func (s *state) within(local bool, n int32) []int32 {
+	if local && s.nodes != nil {
+		return s.nodes[n]
+	}
+	return s.order
 }
 
 // before orders pCPUs by load, then index.
@@ -92,23 +109,41 @@ func (s *state) move(v, to int32, why string) {
 	s.trail = append(s.trail, step{v: v, from: from, to: to, why: why})
 }
 
-// setLoad changes c's load and moves c to its new place in order.
+// setLoad changes c's load and moves c to its new place in order (and in
+// its node's), shifting only the pCPUs it passes.
 func (s *state) setLoad(c int32, l int64) {
-	k := s.place(c)
-	s.order = append(s.order[:k], s.order[k+1:]...)
+	k := s.place(s.order, c)
+	var nk int
+	if s.nodes != nil {
+		nk = s.place(s.nodes[s.h.node[c]], c)
+	}
 	s.load[c] = l
-	k = s.place(c)
-	s.order = append(s.order, 0)
-	copy(s.order[k+1:], s.order[k:])
-	s.order[k] = c
+	s.resort(s.order, k, c)
+	if s.nodes != nil {
+		s.resort(s.nodes[s.h.node[c]], nk, c)
+	}
 }
 
-// place returns the index in order at which c sorts by its current load.
-func (s *state) place(c int32) int {
-	i, j := 0, len(s.order)
+// resort moves c, at index k of o, to where its new load sorts.
+func (s *state) resort(o []int32, k int, c int32) {
+	switch {
+	case k+1 < len(o) && s.before(o[k+1], c):
+		t := k + 1 + sort.Search(len(o)-k-1, func(i int) bool { return !s.before(o[k+1+i], c) })
+		copy(o[k:t-1], o[k+1:t])
+		o[t-1] = c
+	case k > 0 && s.before(c, o[k-1]):
+		t := sort.Search(k, func(i int) bool { return !s.before(o[i], c) })
+		copy(o[t+1:k+1], o[t:k])
+		o[t] = c
+	}
+}
+
+// place returns the index in o at which c sorts by its current load.
+func (s *state) place(o []int32, c int32) int {
+	i, j := 0, len(o)
 	for i < j {
 		k := int(uint(i+j) >> 1)
-		if s.before(s.order[k], c) {
+		if s.before(o[k], c) {
 			i = k + 1
 		} else {
 			j = k
@@ -150,6 +185,9 @@ func (s *state) spreadAfter(a, b int32, d int64) int64 {
 // from where they started, each with the reason of its last move.
 func (s *state) plan() Plan {
 	var p Plan
+	if len(s.trail) == 0 {
+		return p
+	}
 	why := make([]string, len(s.at))
 	var first []int32
 	for _, st := range s.trail {

@@ -13,9 +13,9 @@ import (
 // not pinned to one CPU), and a steady-state Sample allocates nothing. A
 // per-domain failure goes to that DomainSample's Err and the other domains
 // are still read; a vanished or replaced thread or cgroup wraps ErrVanished
-// for that sample, and the domain is resolved afresh on the next. Sample returns an error only when the whole sample
-// failed: <proc>/stat could not be read. Domains no longer listed have
-// their files closed.
+// for that sample, and the domain is resolved afresh on the next. Sample
+// returns an error only when the whole sample failed: <proc>/stat could
+// not be read. Domains no longer listed have their files closed.
 func (s *Sampler) Sample(domains []Domain, into *Sample) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

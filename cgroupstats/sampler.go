@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"sync"
 
@@ -161,33 +160,6 @@ func preadAll(fd int, buf *[]byte) (int, error) {
 		}
 		*buf = make([]byte, 2*len(*buf))
 	}
-}
-
-// Files returns the paths of every file the Sampler keeps open, in a
-// stable order: <proc>/stat, then each sampled domain's vCPU files
-// (schedstat, and stat for vCPUs that were read unpinned). It is
-// for measuring the sampler against a bare read loop over the same files.
-func (s *Sampler) Files() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	keys := make([]domainKey, 0, len(s.domains))
-	for k := range s.domains {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		return keys[i].id < keys[j].id || (keys[i].id == keys[j].id && keys[i].name < keys[j].name)
-	})
-	out := []string{s.procStatPath}
-	for _, k := range keys {
-		for _, v := range s.domains[k].vcpus {
-			for i, p := range v.paths {
-				if v.fds[i] >= 0 {
-					out = append(out, p)
-				}
-			}
-		}
-	}
-	return out
 }
 
 // Transient returns how many sampled vCPUs are read with open, read and

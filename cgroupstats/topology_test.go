@@ -337,3 +337,22 @@ func mustParse(s string) cpuset.CPUSet {
 	}
 	return set
 }
+
+// BenchmarkReadTopology256 is a full topology read of a two-socket 256-CPU
+// SMT2 host's sysfs (a fixture on tmpfs: the kernel's share is not in it).
+func BenchmarkReadTopology256(b *testing.B) {
+	host := sysHost{
+		cpus: 256, online: "0-255",
+		siblings: func(c int) string { return fmt.Sprintf("%d,%d", c%128, c%128+128) },
+		core:     func(c int) int { return c % 64 },
+		pkg:      func(c int) int { return c % 128 / 64 },
+		nodes:    map[string]string{"node0": "0-63,128-191", "node1": "64-127,192-255"},
+	}
+	root := writeTree(b, host.files(b))
+	for b.Loop() {
+		t, err := ReadTopology(root)
+		if err != nil || len(t.Cores) != 128 {
+			b.Fatal(err, len(t.Cores))
+		}
+	}
+}

@@ -9,7 +9,8 @@
 #
 # When no domain runs, it brings up libvirtd (scripts/host-up.sh) and 8 small
 # guests of 1-2 vCPUs, 3 of them burning, each pinned to one pCPU (as vsched
-# leaves vCPUs), and tears down what it started. Run it under
+# leaves vCPUs), and tears down what it started before the real-thread
+# section (burning guests would share the CPUs it measures). Run it under
 # `flock /tmp/vsched-realhost.lock`. Prints Markdown tables and, as its last
 # two lines, "cpu speedup: <x>x" (CPU per sample, the bench's own plus
 # libvirtd's) and "speedup: <x>x" (wall per sample): libvirt's
@@ -21,10 +22,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 args=()
+plot=bench.svg
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-    --rounds|--samples|--plot) args+=("-${1#--}" "$2"); shift 2 ;;
+    --rounds|--samples) args+=("-${1#--}" "$2"); shift 2 ;;
+    --plot) plot="$2"; shift 2 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
 done
@@ -61,4 +64,15 @@ else
   log "measuring on the $running running domains"
 fi
 
-"$here/../bin/vsched-bench" "${args[@]}"
+out=$(mktemp -d)
+trap 'rm -rf "$out"; cleanup' EXIT
+"$here/../bin/vsched-bench" "${args[@]}" -scale "" -plot "" >"$out/host"
+cleanup
+started_guests=()
+started_host=0
+log "real-thread section (100, 1,000 and 10,000 threads)"
+"$here/../bin/vsched-bench" -host=false -scale-rounds 3 -plot "$plot" >"$out/scale"
+# The host's tables, the real-thread table, then the two speedup lines last.
+head -n -2 "$out/host"
+cat "$out/scale"
+tail -n 2 "$out/host"

@@ -31,7 +31,8 @@ type Result struct {
 	// PinCalls counts every pin the plans asked for, pin-in-place included.
 	PinCalls int `json:"pin_calls"`
 	// BestSpread is the lowest demand spread any placement of the final
-	// demands could reach (a lower bound when BestSpreadExact is false).
+	// demands could reach, background counted and each VM within its
+	// cpuset (a lower bound when BestSpreadExact is false).
 	BestSpread float64 `json:"best_spread"`
 	// FinalPins maps "vm/vcpu" to the pCPU each running vCPU is on after the
 	// last plan.
@@ -47,17 +48,20 @@ type Result struct {
 type Iteration struct {
 	// I is the iteration's number, from 0.
 	I int `json:"i"`
-	// PCPUUsage is what each pCPU ran, in percent (at most 100).
+	// PCPUUsage is what each pCPU ran, background included, in percent
+	// (at most 100).
 	PCPUUsage []float64 `json:"pcpu_usage"`
-	// PCPUDemand is the sum of each pCPU's vCPU demands, in percent.
+	// PCPUDemand is the sum of each pCPU's useful vCPU demands and its
+	// background, in percent (a starved spin-waiter counts its load, not
+	// the 100% it spins).
 	PCPUDemand []float64 `json:"pcpu_demand"`
 	// Moves are the pins the policy asked for at the end of the interval;
 	// they take effect in the next one.
-	Moves []SimMove `json:"moves"`
+	Moves []Move `json:"moves"`
 }
 
-// SimMove is one planned pin in a simulation.
-type SimMove struct {
+// Move is one planned pin in a simulation.
+type Move struct {
 	// VM and VCPU name the vCPU.
 	VM   string `json:"vm"`
 	VCPU int    `json:"vcpu"`

@@ -1,6 +1,9 @@
 package sim
 
 import (
+	"strconv"
+	"strings"
+
 	"k8s.io/utils/cpuset"
 )
 
@@ -12,6 +15,14 @@ func (sc *Scenario) cpuList(s, path string, allowEmpty bool) (cpuset.CPUSet, err
 			return cpuset.New(), nil
 		}
 		return cpuset.New(), bad(path, "want a non-empty CPU list")
+	}
+	for _, part := range strings.Split(s, ",") {
+		for _, n := range strings.SplitN(part, "-", 2) {
+			// Bound each number before cpuset.Parse expands a range.
+			if c, err := strconv.Atoi(strings.TrimSpace(n)); err == nil && (c < 0 || c >= sc.PCPUs) {
+				return cpuset.New(), bad(path, "CPU %d out of range 0-%d", c, sc.PCPUs-1)
+			}
+		}
 	}
 	set, err := cpuset.Parse(s)
 	if err != nil {

@@ -198,3 +198,5 @@ func verdict(ok bool) string {
 	}
 	return "NOT met"
 }
+
+func jsonMarshal(m Measurement) ([]byte, error) { return json.MarshalIndent(m, "", " ") }

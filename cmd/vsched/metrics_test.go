@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -188,8 +189,8 @@ func TestMetricsObserve_ConcurrentScrapes_NeverSeeAGap(t *testing.T) {
 		defer wg.Done()
 		for i := range rounds {
 			pcpus[0].Usage, vcpus[1].Wait = float64(i%100), float64(i%100)
-			extra := append(vcpus[:2:2], vcpuPoint{Domain: "churn", VCPU: i % 3}) // comes and goes
-			m.observe(pcpus, extra)
+			churn := []vcpuPoint{{Domain: "churn", VCPU: i % 3}} // comes and goes
+			m.observe(pcpus, slices.Concat(vcpus, churn))
 		}
 	}()
 	var gaps []string

@@ -121,3 +121,49 @@ func TestSimulateText_TableAndSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestSimulateJSON_WholeHostFields reads topology, background, cpuset and
+// spin, and counts the background in pcpu_usage, pcpu_demand and
+// best_spread.
+func TestSimulateJSON_WholeHostFields(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "host.json")
+	if err := os.WriteFile(path, []byte(`{"name": "whole-host", "pcpus": 4, "iterations": 6,
+		"topology": {"nodes": ["0-1", "2-3"], "cores": ["0,1", "2,3"]},
+		"background": {"load": [100, 0, 0, 0]},
+		"vms": [
+			{"name": "db", "vcpus": 2, "pin": [0, 0], "load": [60, 60], "cpuset": "0-1"},
+			{"name": "duty", "vcpus": 1, "pin": [1], "load": [16], "spin": true}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runSimulateCmd(t, "--scenario", path, "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Iterations []struct {
+			Usage  []float64 `json:"pcpu_usage"`
+			Demand []float64 `json:"pcpu_demand"`
+		} `json:"iterations"`
+		BestSpread float64        `json:"best_spread"`
+		FinalPins  map[string]int `json:"final_pins"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	first := res.Iterations[0]
+	if diff := cmp.Diff([]float64{220, 16, 0, 0}, first.Demand); diff != "" {
+		t.Errorf("first pcpu_demand (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]float64{100, 16, 0, 0}, first.Usage); diff != "" {
+		t.Errorf("first pcpu_usage (-want +got):\n%s", diff)
+	}
+	// Background 100 on pCPU 0 and db only on 0-1: at best 100 | 60+60 | 16 | 0.
+	if res.BestSpread != 120 {
+		t.Errorf("best_spread %v, want 120 (background and cpuset counted)", res.BestSpread)
+	}
+	for _, k := range []string{"db/0", "db/1"} {
+		if c := res.FinalPins[k]; c > 1 {
+			t.Errorf("%s ended on pCPU %d, outside its cpuset 0-1", k, c)
+		}
+	}
+}

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # %postun of the vsched .rpm ($1: 0 erase, 1 upgrade). On upgrade a running
 # vsched restarts on the new binary. rpm has no purge: /var/lib/vsched (the
 # pin checkpoint) stays after erase, as unowned state does under rpm.

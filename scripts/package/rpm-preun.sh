@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # %preun of the vsched .rpm ($1: 0 erase, 1 upgrade). On erase only, stops
 # vsched and disables it. Pins nothing itself: a vsched started with
 # --restore-on-exit (the shipped flags) puts its pins back as it stops;
