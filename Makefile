@@ -74,13 +74,15 @@ soak: deps build
 
 # compare runs the same real guests (2 burners + 2 duty 1:3, all starting on
 # pCPU0) under the kernel alone, static pins, vsched classic and adaptive,
-# and writes per-regime tables and a plot to bin/compare/ (compare.md,
-# compare.svg). COMPARE_TABLE=FILE also copies the tables there.
-COMPARE_TABLE ?=
+# COMPARE_ROUNDS times in rotation, and writes per-regime tables and a plot
+# to bin/compare/ (compare.md, compare.svg). COMPARE_TABLE=FILE also copies
+# the tables there. Needs root.
+COMPARE_ROUNDS ?= 3
+COMPARE_TABLE  ?=
 .PHONY: compare
 compare: build
 	$(GO) build -o bin/vsched-compare ./cmd/vsched-compare
-	scripts/compare.sh --out bin/compare $(if $(COMPARE_TABLE),--table $(COMPARE_TABLE))
+	scripts/compare.sh --out bin/compare --rounds $(COMPARE_ROUNDS) $(if $(COMPARE_TABLE),--table $(COMPARE_TABLE))
 
 lint:
 	$(GO) vet -tags $(TAGS) ./...

@@ -57,6 +57,3 @@ func fileErr(path string, err error) error {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
 }
-
-// isVanishedErr reports whether err wraps ErrVanished.
-func isVanishedErr(err error) bool { return errors.Is(err, ErrVanished) }

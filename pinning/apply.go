@@ -135,15 +135,13 @@ func (c *Conn) pinDomain(lc *libvirt.Connect, res []Result) error {
 
 // domainError classifies err from a call on dom: a lost connection is
 // returned as is, a domain that no longer runs wraps ErrDomainGone, anything
-// else wraps ErrPin.
+// else (a refused pin, live XML that does not parse) wraps ErrPin.
 func (c *Conn) domainError(dom *libvirt.Domain, err error) error {
 	switch {
 	case c.lost(err):
 		return err
 	case gone(dom, err):
 		return fmt.Errorf("%w: %w", ErrDomainGone, clean(err))
-	case errors.Is(err, ErrDomainXML):
-		return err
 	default:
 		return fmt.Errorf("%w: %w", ErrPin, clean(err))
 	}

@@ -64,7 +64,9 @@ func Open(uri string, opts ...Option) (*Conn, error) {
 	for _, o := range opts {
 		o(&c.opts)
 	}
-	if !c.opts.noEvents && startEventLoop() == nil {
+	// The event loop is needed for keepalive too, so it starts even
+	// WithoutEvents.
+	if startEventLoop() == nil && !c.opts.noEvents {
 		c.events = make(chan struct{}, 1)
 	}
 	c.mu.Lock()

@@ -16,17 +16,19 @@ import (
 // already passed; otherwise the deadline never passes.
 type stuckLibvirt struct {
 	stuck   atomic.Bool
-	calls   atomic.Int32 // bounded calls that reached libvirt
+	entered chan string // the bounded calls that reached libvirt
 	release chan struct{}
 	once    sync.Once
 }
 
-func newStuckLibvirt() *stuckLibvirt { return &stuckLibvirt{release: make(chan struct{})} }
+func newStuckLibvirt() *stuckLibvirt {
+	return &stuckLibvirt{entered: make(chan string, 100), release: make(chan struct{})}
+}
 
 func (s *stuckLibvirt) options() []Option {
 	return []Option{
-		withHook(func(string) {
-			s.calls.Add(1)
+		withHook(func(op string) {
+			s.entered <- op
 			if s.stuck.Load() {
 				<-s.release
 			}
@@ -48,12 +50,16 @@ func (s *stuckLibvirt) unstick() {
 	s.once.Do(func() { close(s.release) })
 }
 
+// pendingCall returns the call that overran and is still running, if any.
+func pendingCall(c *Conn) chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pending
+}
+
 // waitPending waits until the call that overran has returned.
 func waitPending(c *Conn) {
-	c.mu.Lock()
-	p := c.pending
-	c.mu.Unlock()
-	if p != nil {
+	if p := pendingCall(c); p != nil {
 		<-p
 	}
 }
@@ -63,11 +69,15 @@ func TestDeadline_StuckCall_ErrTimeoutThenFailFastThenRecovers(t *testing.T) {
 	c := openTest(t, s.options()...)
 	t.Cleanup(s.unstick)
 	s.stuck.Store(true)
-	before := s.calls.Load()
+	for len(s.entered) > 0 { // Open's
+		<-s.entered
+	}
 
 	if _, err := c.Domains(); !errors.Is(err, ErrTimeout) {
 		t.Fatalf("Domains on a stuck libvirt = %v, want ErrTimeout", err)
 	}
+	stuck := pendingCall(c)
+	<-s.entered // the stuck call is in libvirt now
 	// While that call is outstanding nothing else reaches libvirt.
 	if _, err := c.Domains(); !errors.Is(err, ErrTimeout) {
 		t.Errorf("second Domains while the first is stuck = %v, want ErrTimeout", err)
@@ -81,8 +91,10 @@ func TestDeadline_StuckCall_ErrTimeoutThenFailFastThenRecovers(t *testing.T) {
 	if _, err := c.HostCPUs(); !errors.Is(err, ErrTimeout) {
 		t.Errorf("HostCPUs while stuck = %v, want ErrTimeout", err)
 	}
-	if got := s.calls.Load() - before; got != 1 {
-		t.Errorf("%d calls reached libvirt while one was stuck, want 1 (no pile-up)", got)
+	// No call started behind the stuck one (no pile-up).
+	if p := pendingCall(c); p != stuck || len(s.entered) != 0 {
+		t.Errorf("calls started while one was stuck: pending replaced %v, %d more reached libvirt; want none",
+			p != stuck, len(s.entered))
 	}
 
 	s.unstick()
@@ -100,11 +112,12 @@ func TestDeadline_StuckCall_ErrTimeoutThenFailFastThenRecovers(t *testing.T) {
 func TestDeadline_RealTimer_StuckCallReturnsErrTimeout(t *testing.T) {
 	release := make(chan struct{})
 	var stuck atomic.Bool
-	c := openTest(t, WithTimeout(20*time.Millisecond), withHook(func(string) {
+	c := openTest(t, withHook(func(string) {
 		if stuck.Load() {
 			<-release
 		}
 	}))
+	WithTimeout(20 * time.Millisecond)(&c.opts) // after Open, which must not time out on a loaded machine
 	stuck.Store(true)
 	defer close(release)
 	_, err := c.Domains()

@@ -125,7 +125,7 @@ func vcpuPins(info domainInfo, maps [][]bool, host hostCPUs) []VCPU {
 		out[i].ID = id
 		explicit, pinned := info.Pins[id]
 		switch {
-		case id < len(maps) && (len(maps[id]) >= host.n || !pinned):
+		case id < len(maps) && len(maps[id]) >= host.n:
 			out[i].Pin = fromCPUMap(maps[id])
 		case pinned:
 			out[i].Pin = explicit

@@ -138,10 +138,10 @@ func TestVCPUPins(t *testing.T) {
 			want: []VCPU{{1, cpuset.New(2, 3)}},
 		},
 		{
-			name: "MapShorterThanHost_XMLPinWins",
+			name: "MapsShorterThanHost_XMLPinThenOnline",
 			info: domainInfo{VCPUs: []int{0, 1}, Pins: map[int]cpuset.CPUSet{0: cpuset.New(7)}},
 			maps: [][]bool{{false, false}, {true, true}},
-			want: []VCPU{{0, cpuset.New(7)}, {1, cpuset.New(0, 1)}},
+			want: []VCPU{{0, cpuset.New(7)}, {1, host.online}},
 		},
 	}
 	for _, tt := range tests {

@@ -12,10 +12,12 @@
 # (at least 98% of the kernel's CPU from 5 s on, at most a tenth of its migrations), and
 # draws the plot. Needs root; brings the host up and down itself (host-up.sh, host-down.sh).
 #
-# Usage: scripts/compare.sh [-h] [--seconds N] [--split N] [--out DIR] [--table FILE.md]
-#                           [--regimes LIST]
+# Usage: scripts/compare.sh [-h] [--seconds N] [--split N] [--rounds N] [--out DIR]
+#                           [--table FILE.md] [--regimes LIST]
 #   --seconds N      length of each regime's measurement (default 20)
 #   --split N        the second that splits the two windows (default 5)
+#   --rounds N       run the regimes in rotation N times; each regime's table is its
+#                    median round by the guests' CPU from --split on (default 3)
 #   --out DIR        where the measurements, logs, compare.md and compare.svg go
 #                    (default bin/compare)
 #   --table FILE.md  also copy the tables there
@@ -27,14 +29,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 seconds=20
 split=5
+rounds=3
 out="$here/../bin/compare"
 table=
 regimes=kernel,static,classic,adaptive
 while (($#)); do
 	case "$1" in
-	-h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	--seconds) seconds=${2:?--seconds needs a value}; shift ;;
 	--split) split=${2:?--split needs a value}; shift ;;
+	--rounds) rounds=${2:?--rounds needs a value}; shift ;;
 	--out) out=${2:?--out needs a value}; shift ;;
 	--table) table=${2:?--table needs a value}; shift ;;
 	--regimes) regimes=${2:?--regimes needs a value}; shift ;;
@@ -45,6 +49,7 @@ done
 if ! [[ "$seconds" =~ ^[0-9]+$ && "$split" =~ ^[0-9]+$ ]] || ((split <= 0 || split >= seconds)); then
 	die "want whole seconds with 0 < --split < --seconds (got --split $split --seconds $seconds)"
 fi
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || die "--rounds must be a positive whole number, not '$rounds'"
 require_root
 bin="$here/../bin/vsched"
 cmp="$here/../bin/vsched-compare"
@@ -86,34 +91,38 @@ steady "$l1"
 sleep 2
 
 state_args=()
-for r in "${regime_list[@]}"; do
-	for g in "${guests[@]}"; do virsh_q vcpupin "$g" 0 0 >/dev/null; done
-	log "regime $r: all four guests on pCPU0 for 3 s, then ${seconds} s measured"
-	sleep 3
-	case "$r" in
-	kernel) cmd=(sh -c "for g in ${guests[*]}; do virsh -q -c '$VSCHED_URI' vcpupin \$g 0 0-1 >/dev/null || exit 1; done") ;;
-	static) cmd=(sh -c "for g in $b1 $l1; do virsh -q -c '$VSCHED_URI' vcpupin \$g 0 1 >/dev/null || exit 1; done") ;;
-	classic | adaptive)
-		if "$bin" --help 2>&1 | grep -q -- '--state-dir '; then
-			state_args=(--state-dir "$(mktemp -d /tmp/vsched-compare-state.XXXXXX)")
-		fi
-		cmd=("$bin" --policy "$r" --interval 250ms --cpus 0-1 --connect "$VSCHED_URI" "${state_args[@]}")
-		;;
-	esac
-	"$cmp" measure --regime "$r" --seconds "$seconds" --split "$split" --out "$out/$r.json" \
-		--log "$out/$r.log" "${guests[@]}" -- "${cmd[@]}"
-	if [[ "$r" == classic || "$r" == adaptive ]]; then
-		log "regime $r: vsched made $(grep -c 'move vCPU' "$out/$r.log" || true) moves (log: $out/$r.log)"
-		[[ ${#state_args[@]} -gt 0 ]] && rm -rf -- "${state_args[1]}"
-	fi
-done
-
 files=()
-for r in "${regime_list[@]}"; do files+=("$out/$r.json"); done
+for ((round = 1; round <= rounds; round++)); do
+	for r in "${regime_list[@]}"; do
+		for g in "${guests[@]}"; do virsh_q vcpupin "$g" 0 0 >/dev/null; done
+		log "round $round/$rounds, regime $r: all four guests on pCPU0 for 3 s, then ${seconds} s measured"
+		sleep 3
+		case "$r" in
+		# The pins of a regime go in parallel: one virsh call takes up to a second on a busy
+		# host. The tables' "pins at end" column shows they took.
+		kernel) cmd=(sh -c "for g in ${guests[*]}; do virsh -q -c '$VSCHED_URI' vcpupin \$g 0 0-1 >/dev/null & done; wait") ;;
+		static) cmd=(sh -c "for g in $b1 $l1; do virsh -q -c '$VSCHED_URI' vcpupin \$g 0 1 >/dev/null & done; wait") ;;
+		classic | adaptive)
+			if "$bin" --help 2>&1 | grep -q -- '--state-dir '; then
+				state_args=(--state-dir "$(mktemp -d /tmp/vsched-compare-state.XXXXXX)")
+			fi
+			cmd=("$bin" --policy "$r" --interval 250ms --cpus 0-1 --connect "$VSCHED_URI" "${state_args[@]}")
+			;;
+		esac
+		f="$out/$r.round$round"
+		"$cmp" measure --regime "$r" --seconds "$seconds" --split "$split" --out "$f.json" \
+			--log "$f.log" "${guests[@]}" -- "${cmd[@]}"
+		files+=("$f.json")
+		if [[ "$r" == classic || "$r" == adaptive ]]; then
+			log "regime $r: vsched made $(grep -c 'move vCPU' "$f.log" || true) moves (log: $f.log)"
+			if ((${#state_args[@]})); then rm -rf -- "${state_args[1]}"; fi
+		fi
+	done
+done
 {
 	printf '## Four regimes on the same real guests (%s)\n\n' "$(date -u +%Y-%m-%dT%H:%MZ)"
-	printf 'Guests: 2 burners + 2 duty 1:3, all starting on pCPU0 of 2; guest type %s; host %s, %s CPUs.\n\n' \
-		"$(head -n1 <<<"$vtype")" "$(uname -r)" "$(nproc)"
+	printf 'Guests: 2 burners + 2 duty 1:3, all starting on pCPU0 of 2; guest type %s; host %s, %s CPUs; %s round(s) of %s s per regime, in rotation.\n\n' \
+		"$(head -n1 <<<"$vtype")" "$(uname -r)" "$(nproc)" "$rounds" "$seconds"
 	"$cmp" report --svg "$out/compare.svg" "${files[@]}"
 } >"$out/compare.md"
 cat "$out/compare.md"

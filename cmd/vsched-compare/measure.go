@@ -33,6 +33,10 @@ type Measurement struct {
 type Sample struct {
 	T      float64       `json:"t"` // seconds since time 0
 	Guests []GuestSample `json:"guests"`
+	// HostBusyNs is the busy time of all the host's CPUs since time 0
+	// (/proc/stat user+nice+system+irq+softirq): with the guests' run time
+	// it shows how much else ran on the host meanwhile.
+	HostBusyNs uint64 `json:"host_busy_ns"`
 }
 
 // GuestSample is one guest's vCPU threads summed, since time 0.
@@ -148,10 +152,15 @@ func measureCmd(args []string, stderr io.Writer) error {
 type reading struct {
 	run, wait, migr []uint64
 	pins            [][]string
+	hostBusy        uint64
 }
 
 func readAll(threads []thread, n int) (reading, error) {
 	r := reading{run: make([]uint64, n), wait: make([]uint64, n), migr: make([]uint64, n), pins: make([][]string, n)}
+	var err error
+	if r.hostBusy, err = hostBusy(); err != nil {
+		return r, err
+	}
 	for _, th := range threads {
 		run, wait, err := schedstat(th.tid)
 		if err != nil {
@@ -174,7 +183,7 @@ func readAll(threads []thread, n int) (reading, error) {
 }
 
 func since(cur, base reading, t float64) Sample {
-	s := Sample{T: t}
+	s := Sample{T: t, HostBusyNs: cur.hostBusy - base.hostBusy}
 	for g := range cur.run {
 		s.Guests = append(s.Guests, GuestSample{
 			RunNs: cur.run[g] - base.run[g], WaitNs: cur.wait[g] - base.wait[g],
@@ -259,4 +268,28 @@ func affinity(tid int) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%w: %s: no Cpus_allowed_list", errFormat, path)
+}
+
+// hostBusy reads the busy time of all CPUs from /proc/stat's "cpu" line, in
+// ns (USER_HZ is 100 on Linux).
+func hostBusy() (uint64, error) {
+	const path = "/proc/stat"
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0, fmt.Errorf("%w: %s: first line %q", errFormat, path, line)
+	}
+	var busy uint64
+	for _, i := range []int{1, 2, 3, 6, 7} { // user nice system irq softirq
+		v, err := strconv.ParseUint(f[i], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%w: %s: %w", errFormat, path, err)
+		}
+		busy += v
+	}
+	return busy * 1e7, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 )
 
@@ -14,6 +15,7 @@ type window struct {
 	From, To   float64
 	CPU, Steal float64 // percent of one pCPU, mean over the window
 	Migrations uint64
+	Other      float64 // all guests only: the host's other busy time, percent of one pCPU
 }
 
 // regimeSummary is one regime's two windows, per guest and in total.
@@ -21,6 +23,10 @@ type regimeSummary struct {
 	M             Measurement
 	Early, Late   []window // per guest
 	EarlyT, LateT window   // all guests
+	// Rounds is the CPU all guests got from the split on in every round of
+	// this regime (several files of the same regime); M is the median one.
+	Rounds []float64
+	Round  int // 1-based index of the median round
 }
 
 func reportCmd(args []string, stdout io.Writer) error {
@@ -50,6 +56,7 @@ func reportCmd(args []string, stdout io.Writer) error {
 		}
 		sums = append(sums, summarize(m))
 	}
+	sums = medianRounds(sums)
 	text := tables(sums, *baseline, *goal)
 	fmt.Fprint(stdout, text)
 	if *md != "" {
@@ -73,7 +80,18 @@ func summarize(m Measurement) regimeSummary {
 		s.Late = append(s.Late, span(m, g, m.Split, end))
 	}
 	s.EarlyT, s.LateT = total(s.Early), total(s.Late)
+	s.EarlyT.Other = other(m, 0, m.Split, s.EarlyT.CPU)
+	s.LateT.Other = other(m, m.Split, end, s.LateT.CPU)
 	return s
+}
+
+// other is the host's busy time that was not the guests' over a window.
+func other(m Measurement, from, to, guests float64) float64 {
+	a, b := nearest(m.Samples, from), nearest(m.Samples, to)
+	if b.T <= a.T {
+		return 0
+	}
+	return max(0, 100*float64(b.HostBusyNs-a.HostBusyNs)/((b.T-a.T)*1e9)-guests)
 }
 
 // span is guest g's window between the samples nearest from and to.
@@ -133,6 +151,9 @@ func tables(sums []regimeSummary, baseline, goal string) string {
 	for _, s := range sums {
 		m := s.M
 		fmt.Fprintf(&sb, "### %s\n\n", m.Regime)
+		if len(s.Rounds) > 1 {
+			fmt.Fprintf(&sb, "Round %d of %d: the median by the guests' CPU from %gs on (every round: %s).\n\n", s.Round, len(s.Rounds), m.Split, pcts(s.Rounds))
+		}
 		if len(m.Command) > 0 {
 			fmt.Fprintf(&sb, "`%s`", strings.Join(m.Command, " "))
 			if m.CommandExit != "" && m.CommandExit != "0" {
@@ -150,24 +171,26 @@ func tables(sums []regimeSummary, baseline, goal string) string {
 			fmt.Fprintf(&sb, "| %s | %.1f%% | %.1f%% | %d | %.1f%% | %.1f%% | %d | %s |\n",
 				label(name), e.CPU, e.Steal, e.Migrations, l.CPU, l.Steal, l.Migrations, strings.Join(last.Guests[g].Pins, ","))
 		}
-		fmt.Fprintf(&sb, "| **all** | **%.1f%%** | %.1f%% | %d | **%.1f%%** | %.1f%% | %d | |\n\n",
+		fmt.Fprintf(&sb, "| **all** | **%.1f%%** | %.1f%% | %d | **%.1f%%** | %.1f%% | %d | |\n",
 			e.CPU, e.Steal, e.Migrations, l.CPU, l.Steal, l.Migrations)
+		fmt.Fprintf(&sb, "| *the host's other load* | %.1f%% | | | %.1f%% | | | |\n\n", e.Other, l.Other)
 	}
 	sb.WriteString("### Summary\n\n")
 	if base != nil {
 		fmt.Fprintf(&sb, "CPU is what the guests got together, in percent of one pCPU; \"of %s\" compares with the %s regime.\n\n", baseline, baseline)
 	}
 	e, l := sums[0].EarlyT, sums[0].LateT
-	fmt.Fprintf(&sb, "| regime | CPU %s | CPU %s | of %s %s | of %s %s | migrations %s | migrations/s %s |\n",
-		secs(e), secs(l), baseline, secs(e), baseline, secs(l), secs(window{From: e.From, To: l.To}), secs(l))
-	sb.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&sb, "| regime | CPU %s | CPU %s | of %s %s | of %s %s | migrations %s | migrations/s %s | other load %s |\n",
+		secs(e), secs(l), baseline, secs(e), baseline, secs(l), secs(window{From: e.From, To: l.To}), secs(l), secs(l))
+	sb.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, s := range sums {
 		e, l := s.EarlyT, s.LateT
-		fmt.Fprintf(&sb, "| %s | %.1f%% | %.1f%% | %s | %s | %d | %.2f |\n", s.M.Regime, e.CPU, l.CPU,
+		fmt.Fprintf(&sb, "| %s | %.1f%% | %.1f%% | %s | %s | %d | %.2f | %.1f%% |\n", s.M.Regime, e.CPU, l.CPU,
 			ratio(s.EarlyT.CPU, base, func(r regimeSummary) float64 { return r.EarlyT.CPU }),
 			ratio(s.LateT.CPU, base, func(r regimeSummary) float64 { return r.LateT.CPU }),
-			e.Migrations+l.Migrations, float64(l.Migrations)/(l.To-l.From))
+			e.Migrations+l.Migrations, float64(l.Migrations)/(l.To-l.From), l.Other)
 	}
+	sb.WriteString("\nThe host's other load is busy time in /proc/stat that was not these guests' (other processes, QEMU's own threads, vsched): on a shared host it takes CPU from the guests and makes regimes measured at different times differ.\n")
 	sb.WriteString("\n")
 	for _, s := range sums {
 		if s.M.Regime != goal || base == nil {
@@ -181,6 +204,14 @@ func tables(sums []regimeSummary, baseline, goal string) string {
 			secs(s.LateT), s.LateT.Migrations, base.LateT.Migrations, verdict(migOK))
 	}
 	return sb.String()
+}
+
+func pcts(v []float64) string {
+	var s []string
+	for _, x := range v {
+		s = append(s, fmt.Sprintf("%.1f%%", x))
+	}
+	return strings.Join(s, ", ")
 }
 
 func secs(w window) string { return fmt.Sprintf("%.0f-%.0f s", w.From, w.To) }
@@ -200,3 +231,33 @@ func verdict(ok bool) string {
 }
 
 func jsonMarshal(m Measurement) ([]byte, error) { return json.MarshalIndent(m, "", " ") }
+
+// medianRounds keeps, of several rounds of the same regime, the one whose
+// guests got the median CPU from the split on, noting every round's figure;
+// regimes keep their order of first appearance.
+func medianRounds(sums []regimeSummary) []regimeSummary {
+	var order []string
+	by := map[string][]regimeSummary{}
+	for _, s := range sums {
+		if _, ok := by[s.M.Regime]; !ok {
+			order = append(order, s.M.Regime)
+		}
+		by[s.M.Regime] = append(by[s.M.Regime], s)
+	}
+	var out []regimeSummary
+	for _, r := range order {
+		rs := by[r]
+		idx := make([]int, len(rs))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.Slice(idx, func(a, b int) bool { return rs[idx[a]].LateT.CPU < rs[idx[b]].LateT.CPU })
+		med := rs[idx[len(idx)/2]]
+		med.Round = idx[len(idx)/2] + 1
+		for _, s := range rs {
+			med.Rounds = append(med.Rounds, s.LateT.CPU)
+		}
+		out = append(out, med)
+	}
+	return out
+}

@@ -110,3 +110,32 @@ func TestRun_BadCommandLine_Exit2(t *testing.T) {
 		}
 	}
 }
+
+func TestMedianRounds_KeepsMedianRoundPerRegimeInOrder(t *testing.T) {
+	var sums []regimeSummary
+	for _, r := range []struct {
+		regime string
+		late   float64
+	}{{"kernel", 190}, {"adaptive", 150}, {"kernel", 170}, {"adaptive", 199}, {"kernel", 180}, {"adaptive", 198}} {
+		sums = append(sums, summarize(measurement(r.regime, []float64{50, 50}, []float64{r.late / 2, r.late / 2}, 0, 0)))
+	}
+	got := medianRounds(sums)
+	type row struct {
+		Regime string
+		Round  int
+		CPU    int
+		Rounds []int
+	}
+	var rows []row
+	for _, s := range got {
+		r := row{Regime: s.M.Regime, Round: s.Round, CPU: int(s.LateT.CPU + 0.5)}
+		for _, x := range s.Rounds {
+			r.Rounds = append(r.Rounds, int(x+0.5))
+		}
+		rows = append(rows, r)
+	}
+	want := []row{{"kernel", 3, 180, []int{190, 170, 180}}, {"adaptive", 3, 198, []int{150, 199, 198}}}
+	if diff := cmp.Diff(want, rows); diff != "" {
+		t.Errorf("median rounds (-want +got):\n%s", diff)
+	}
+}

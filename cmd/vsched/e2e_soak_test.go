@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -146,6 +147,7 @@ func TestSoak_ChurnHotplugLibvirtdRestart_Bounded(t *testing.T) {
 	table := soakTable(points)
 	t.Logf("guest type %s; soak of %s at --interval 20ms:\n%s", guestType, duration, table)
 	t.Logf("pins vsched set on the stable guests: %d changes seen; hot-plug, unplug and libvirtd: see the events column", w.changes)
+	t.Logf("moves logged per domain: %s", movesByDomain(p.log()))
 
 	// Growth after warm-up: the median of the first readings after it
 	// against the median of the last three.
@@ -382,6 +384,30 @@ func firstLine(out string, err error) string {
 		return "ok " + s
 	}
 	return s
+}
+
+// movesByDomain counts the "move vCPU" log lines per domain (JSON or text
+// log format).
+func movesByDomain(log string) string {
+	re := regexp.MustCompile(`domain"?[=:]"?([A-Za-z0-9._-]+)`)
+	n := map[string]int{}
+	var names []string
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(line, "move vCPU") {
+			continue
+		}
+		if m := re.FindStringSubmatch(line); m != nil {
+			if n[m[1]] == 0 {
+				names = append(names, m[1])
+			}
+			n[m[1]]++
+		}
+	}
+	var out []string
+	for _, d := range names {
+		out = append(out, fmt.Sprintf("%s %d", strings.TrimPrefix(d, "vsched-t-"), n[d]))
+	}
+	return strings.Join(out, ", ")
 }
 
 func tail(s string, n int) string {

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -64,6 +66,7 @@ type libvirtSide struct {
 	poll  time.Duration // listing period without events
 	own   *ownership
 	down  bool
+	lost  atomic.Bool // down, for the loop: no plan is made while libvirt is lost
 
 	relist  chan struct{}      // the loop asks for a listing
 	plans   chan []pinning.Pin // the loop hands over a plan
@@ -97,28 +100,36 @@ func (w *libvirtSide) run(ctx context.Context) {
 	if events != nil {
 		poll = eventlessPoll // events tell of changes; the poll only catches what they miss
 	}
-	w.list()
-	t := time.NewTicker(poll)
+	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-events:
-			w.list()
 		case <-w.relist:
-			w.list()
 		case <-t.C:
-			w.list()
 		case pins := <-w.plans:
 			w.results <- w.apply(pins)
+			continue
 		}
+		w.list()
+		next := poll
+		if w.down {
+			next = reconnectPoll // libvirtd restarting: notice it is back soon
+		}
+		t.Reset(next)
 	}
 }
 
+// reconnectPoll is how often a lost libvirt is tried again.
+const reconnectPoll = time.Second
+
 // eventlessPoll is how often domains are listed when libvirt delivers
-// lifecycle events: only what the events missed waits this long.
-const eventlessPoll = 10 * time.Second
+// lifecycle events: what the events miss (a vCPU hot-plug, and an operator's
+// re-pin: the binding cannot take tunable events) waits at most this long,
+// and a plan is checked against a fresh listing before any pin.
+const eventlessPoll = 5 * time.Second
 
 // list lists the domains, reconciles ownership and publishes the listing.
 func (w *libvirtSide) list() {
@@ -128,11 +139,13 @@ func (w *libvirtSide) list() {
 			w.log.WithError(err).Warn("libvirt unreachable, will reconnect")
 		}
 		w.down = true
+		w.lost.Store(true)
 		return
 	}
 	if w.down {
 		w.log.Info("libvirt connection restored")
 		w.down = false
+		w.lost.Store(false)
 	}
 	var entries []checkpoint.Entry
 	if w.store != nil {
@@ -188,7 +201,29 @@ var errNotCheckpointed = errors.New("checkpoint not written, pin not attempted")
 // it was; one whose outcome is unknown (a deadline passed) keeps the new
 // entry, and the next listing tells which pin is in place.
 func (w *libvirtSide) apply(pins []pinning.Pin) []pinning.Result {
+	// List first: libvirt sends no event for a re-pin (the binding cannot
+	// take tunable events), so a pin the operator made since the last
+	// listing is seen here, and never undone.
+	w.list()
 	ls := w.current()
+	if w.down || ls == nil {
+		out := make([]pinning.Result, len(pins))
+		for i, p := range pins {
+			out[i] = pinning.Result{Pin: p, Err: fmt.Errorf("%w: libvirt unreachable", pinning.ErrConnect)}
+		}
+		return out
+	}
+	var skipped []pinning.Result
+	pins = slices.DeleteFunc(slices.Clone(pins), func(p pinning.Pin) bool {
+		if ls.operator[balancer.VCPUID{Domain: p.UUID, VCPU: p.VCPU}] {
+			skipped = append(skipped, pinning.Result{Pin: p, Err: errOperatorsPin})
+			return true
+		}
+		return false
+	})
+	if len(pins) == 0 {
+		return skipped
+	}
 	prev := map[balancer.VCPUID]checkpoint.Entry{}
 	for _, e := range w.store.Entries() {
 		prev[balancer.VCPUID{Domain: e.UUID, VCPU: e.VCPU}] = e
@@ -233,8 +268,12 @@ func (w *libvirtSide) apply(pins []pinning.Pin) []pinning.Result {
 	if changed {
 		w.publish(withPins(ls.doms, res))
 	}
-	return res
+	return append(res, skipped...)
 }
+
+// errOperatorsPin is the result of a planned pin of a vCPU the operator
+// re-pinned since the plan was made: it is left as the operator set it.
+var errOperatorsPin = errors.New("re-pinned by the operator since the plan: left alone")
 
 // update re-records and forgets checkpoint entries, logging a failure.
 func (w *libvirtSide) update(record []checkpoint.Entry, forget []checkpoint.ID) {

@@ -95,7 +95,7 @@ func (l *loop) cycle(now time.Time) {
 	if l.rec != nil {
 		l.rec.add(cur.Time, w)
 	}
-	if !l.inflight {
+	if !l.inflight && !l.lv.lost.Load() {
 		l.plan(w, ls, cur.Time)
 	}
 }
@@ -217,6 +217,8 @@ func (l *loop) finish(res []pinning.Result) {
 	for _, r := range res {
 		f := l.log.WithFields(logrus.Fields{"domain": r.Pin.Name, "uuid": r.Pin.UUID, "vcpu": r.Pin.VCPU, "cpus": r.Pin.CPUs.String()})
 		switch {
+		case errors.Is(r.Err, errOperatorsPin):
+			f.Info("pin skipped: the vCPU is the operator's now")
 		case r.Err != nil:
 			l.metrics.pinErrors.Inc()
 			f.WithError(r.Err).Warn("pin failed")

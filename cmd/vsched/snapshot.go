@@ -58,6 +58,7 @@ func buildWindow(base, cur *cgroupstats.Sample, in snapshotInputs) window {
 	ns := float64(elapsed.Nanoseconds())
 	type old struct {
 		tid       int
+		start     uint64
 		run, wait uint64
 	}
 	before := map[balancer.VCPUID]old{}
@@ -68,7 +69,7 @@ func buildWindow(base, cur *cgroupstats.Sample, in snapshotInputs) window {
 		}
 		life[d.Domain.UUID] = d.Domain.ID
 		for _, v := range d.VCPUs {
-			before[balancer.VCPUID{Domain: d.Domain.UUID, VCPU: v.VCPU}] = old{v.TID, v.RunNs, v.WaitNs}
+			before[balancer.VCPUID{Domain: d.Domain.UUID, VCPU: v.VCPU}] = old{v.TID, v.Start, v.RunNs, v.WaitNs}
 		}
 	}
 	onCPU := map[int]float64{} // vCPU run time per pCPU, percent
@@ -87,7 +88,7 @@ func buildWindow(base, cur *cgroupstats.Sample, in snapshotInputs) window {
 		for _, v := range d.VCPUs {
 			id := balancer.VCPUID{Domain: d.Domain.UUID, VCPU: v.VCPU}
 			p, ok := before[id]
-			if !ok || p.tid != v.TID || v.RunNs < p.run || v.WaitNs < p.wait {
+			if !ok || p.tid != v.TID || p.start != v.Start || v.RunNs < p.run || v.WaitNs < p.wait {
 				continue
 			}
 			pin, listed := in.listing.pinOf(id)
