@@ -98,7 +98,7 @@ func measureCmd(args []string, stderr io.Writer) error {
 	done := make(chan error, 1)
 	if len(command) > 0 {
 		cmd = exec.Command(command[0], command[1:]...)
-		var w io.Writer = io.Discard
+		w := io.Discard
 		if *logFile != "" {
 			f, err := os.Create(*logFile)
 			if err != nil {
@@ -133,7 +133,7 @@ func measureCmd(args []string, stderr io.Writer) error {
 			case werr = <-done:
 			case <-time.After(10 * time.Second):
 				_ = cmd.Process.Kill()
-				werr = fmt.Errorf("still running 10s after SIGTERM: killed (%v)", <-done)
+				werr = fmt.Errorf("still running 10s after SIGTERM: killed (%w)", <-done)
 			}
 		}
 		m.CommandExit = "0"

@@ -62,7 +62,10 @@ func TestTables_GoalVerdict(t *testing.T) {
 			kernel := summarize(measurement("kernel", []float64{50, 50}, []float64{100, 98}, 5, 10))
 			adaptive := summarize(measurement("adaptive", []float64{50, 50}, tc.late, 1, tc.migrLate))
 			out := tables([]regimeSummary{kernel, adaptive}, "kernel", "adaptive")
-			goal := out[strings.Index(out, "Goal for adaptive"):]
+			_, goal, ok := strings.Cut(out, "Goal for adaptive")
+			if !ok {
+				t.Fatalf("no goal line:\n%s", out)
+			}
 			for _, w := range tc.wantVerdict {
 				if !strings.Contains(goal, w) {
 					t.Errorf("goal line lacks %q:\n%s", w, goal)

@@ -83,7 +83,7 @@ func TestMain(m *testing.M) {
 	up := exec.Command(filepath.Join(repoRoot, "scripts", "host-up.sh"))
 	up.Stderr = os.Stderr
 	out, err := up.Output()
-	os.Stderr.Write(out)
+	_, _ = os.Stderr.Write(out)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: FAIL: the host could not be set up (scripts/host-up.sh):", err)
 		os.Exit(1)
@@ -181,15 +181,8 @@ func (g *guest) refresh() error {
 	return nil
 }
 
-// vcpuTIDs reads the vCPU thread ids libvirt recorded in its status file,
-// independently of vsched.
-func vcpuTIDs(name string) ([]int, error) {
-	_, tids, err := vcpuThreads(name)
-	return tids, err
-}
-
 // vcpuThreads reads the online vCPU ids and their thread ids from libvirt's
-// status file /run/libvirt/qemu/NAME.xml.
+// status file /run/libvirt/qemu/NAME.xml, independently of vsched.
 func vcpuThreads(name string) (ids, tids []int, err error) {
 	b, err := os.ReadFile(filepath.Join("/run/libvirt/qemu", name+".xml"))
 	if err != nil {
@@ -393,7 +386,8 @@ func (p *vschedProc) kill(t *testing.T) {
 	t.Helper()
 	_ = p.cmd.Process.Kill()
 	select {
-	case <-p.done:
+	case err := <-p.done:
+		t.Logf("vsched after SIGKILL: %v", err)
 	case <-time.After(5 * time.Second):
 		t.Fatalf("vsched still running 5s after SIGKILL")
 	}

@@ -67,7 +67,7 @@ func TestE2E_GuestType_KVMWhenDevKVMWorks(t *testing.T) {
 	}
 	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
 	if err == nil {
-		f.Close()
+		_ = f.Close()
 		if guestType != "kvm" {
 			t.Fatalf("/dev/kvm opens read-write but the tier runs %s guests: %s", guestType, guestTypeWhy)
 		}

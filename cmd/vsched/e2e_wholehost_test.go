@@ -30,10 +30,11 @@ func startHog(t *testing.T, cpu int) {
 
 // A host process owns pCPU1. A burner and two duty 1:3 guests share pCPU0
 // (demand about 132% there, 100% on pCPU1). Balanced on whole pCPUs, one
-// light guest goes beside the host process (116/116); never the burner,
-// where it would get half a pCPU instead of about 84%, and never both light
-// guests (100/132: pCPU1 "looks free" only to a planner blind to the host
-// process, and crowding it halves what they get).
+// light guest goes beside the host process (116/116); not the burner, where
+// it would get half a pCPU instead of about 84% (from 6s on; a first pick
+// made while all three read 100% may be corrected until then), and never
+// both light guests (100/132: pCPU1 "looks free" only to a planner blind to
+// the host process, and crowding it halves what they get).
 func TestE2E_HostProcessOnCPU1_NoBurnerCrowdedBesideIt(t *testing.T) {
 	light := []*guest{startGuest(t, "hl0", "duty:1:3", "0"), startGuest(t, "hl1", "duty:1:3", "0")}
 	for _, g := range light {
@@ -50,11 +51,19 @@ func TestE2E_HostProcessOnCPU1_NoBurnerCrowdedBesideIt(t *testing.T) {
 	p.alive(t)
 	tr.halt()
 	report := fmt.Sprintf("host process on pCPU1; guest type %s; trace:\n%s", guestType, tr.table(time.Second))
+	// Under contention the three vCPUs on pCPU0 all read about 100% run
+	// plus wait at first, so a first move may pick the burner; like the
+	// course's crowded case, the placement must be right within 6s and
+	// then hold still.
 	k := tr.index(burner, 0)
 	for _, f := range tr.snapshot() {
-		if f.r[k].err == nil && f.r[k].pin.Contains(1) {
-			t.Fatalf("the burner was pinned to %s at %.2fs, beside the host process on pCPU1\n%s", f.r[k].pin, f.at.Seconds(), report)
+		if f.at >= crowdBalanceWithin && f.r[k].err == nil && f.r[k].pin.Contains(1) {
+			t.Fatalf("the burner was pinned to %s at %.2fs (later than %s), beside the host process on pCPU1\n%s",
+				f.r[k].pin, f.at.Seconds(), crowdBalanceWithin, report)
 		}
+	}
+	if ch := tr.pinChanges(crowdBalanceWithin); len(ch) > 0 {
+		t.Fatalf("pins still changing after %s: %s\n%s", crowdBalanceWithin, strings.Join(ch, "; "), report)
 	}
 	var beside []string
 	for _, g := range all {

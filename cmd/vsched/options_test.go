@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,23 +14,6 @@ import (
 
 	"github.com/vsched/vsched/balancer"
 )
-
-// writeProcStat writes a proc root holding only a stat file with one line
-// per given online CPU, and returns the root.
-func writeProcStat(t *testing.T, online ...int) string {
-	t.Helper()
-	root := t.TempDir()
-	var b strings.Builder
-	b.WriteString("cpu  400 0 400 4000 0 0 0 0 0 0\n")
-	for _, c := range online {
-		fmt.Fprintf(&b, "cpu%d 100 0 100 1000 0 0 0 0 0 0\n", c)
-	}
-	b.WriteString("intr 0\nctxt 868808\nbtime 1795633144\nprocesses 11568\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n")
-	if err := os.WriteFile(filepath.Join(root, "stat"), []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
 
 // writeFile writes content to a new file in a temporary directory.
 func writeFile(t *testing.T, name, content string) string {
