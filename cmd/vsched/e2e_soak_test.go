@@ -189,6 +189,11 @@ func TestSoak_ChurnHotplugLibvirtdRestart_Bounded(t *testing.T) {
 	if t.Failed() {
 		t.Logf("vsched log (last 40 lines):\n%s", tail(p.log(), 40))
 	}
+	if f := os.Getenv("VSCHED_SOAK_LOG"); f != "" { // the whole log, for a closer look
+		if err := os.WriteFile(f, []byte(p.log()), 0o644); err != nil {
+			t.Errorf("VSCHED_SOAK_LOG: %v", err)
+		}
+	}
 }
 
 // pinWatch follows the stable guests' vCPUs: once a vCPU is pinned to one
