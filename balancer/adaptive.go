@@ -44,7 +44,8 @@ const DefaultCooldownWindows = 5
 // DefaultCooldownWindows windows) stays where it is, unless the spread
 // now exceeds what the last plan predicted by more than the threshold:
 // the measurements contradict the plan, and waiting would hold a worse
-// placement. Planning on the state its plan produces returns an empty
+// placement; a vCPU moved twice within a cooldown (the second move was
+// such a correction) waits out the whole cooldown. Planning on the state its plan produces returns an empty
 // plan. If Snapshot.At goes backwards the memory is dropped.
 func NewAdaptive() *Adaptive { return &Adaptive{} }
 
@@ -65,9 +66,10 @@ func (p *Adaptive) Plan(s Snapshot, cfg Config) Plan {
 	h := newHost(&s, &cfg, &p.sets)
 	load := make([]int64, len(s.VCPUs))
 	cooling := make([]bool, len(s.VCPUs))
+	corrected := make([]bool, len(s.VCPUs))
 	p.next, p.seen = p.next[:0], 0
 	for i := range s.VCPUs {
-		load[i], cooling[i] = p.remember(i, &s.VCPUs[i], s.At, cooldown)
+		load[i], cooling[i], corrected[i] = p.remember(i, &s.VCPUs[i], s.At, cooldown)
 	}
 	p.order, p.next = p.next, p.order
 	for i := range h.vcpus {
@@ -88,7 +90,7 @@ func (p *Adaptive) Plan(s Snapshot, cfg Config) Plan {
 	contradicted := p.planned && spread > p.predicted+t
 	for i := range h.vcpus {
 		x := &h.vcpus[i]
-		x.mov = !s.VCPUs[x.src].Fixed && x.load > 0 && (!cooling[x.src] || contradicted)
+		x.mov = !s.VCPUs[x.src].Fixed && x.load > 0 && (!cooling[x.src] || contradicted && !corrected[x.src])
 	}
 	st := newState(h)
 	if start := st.spread(); start > t {

@@ -11,6 +11,10 @@ type memo struct {
 	// hasMoved, and less than a cooldown ago).
 	movedAt  time.Duration
 	hasMoved bool
+	// corrected is set when it moved again within the cooldown (a
+	// correction): it then waits a whole cooldown, whatever the spread, so
+	// a correction is never itself corrected back (no ping-pong).
+	corrected bool
 	// pendingTo and pendingAt are the move planned by the last call (if
 	// pending), which the next snapshot shows applied or not.
 	pendingTo int
@@ -21,10 +25,11 @@ type memo struct {
 }
 
 // remember updates v's memo from this window and returns its demand
-// estimate and whether it moved less than cooldown ago: it refreshes the
-// remembered demand, notes a planned move the snapshot shows applied,
-// and forgets moves older than the cooldown.
-func (p *Adaptive) remember(i int, v *VCPU, at, cooldown time.Duration) (int64, bool) {
+// estimate, whether it moved less than cooldown ago, and whether that
+// move was already a correction: it refreshes the remembered demand,
+// notes a planned move the snapshot shows applied, and forgets moves
+// older than the cooldown.
+func (p *Adaptive) remember(i int, v *VCPU, at, cooldown time.Duration) (int64, bool, bool) {
 	m := p.memoOf(i, v.ID)
 	if m.seen != p.calls {
 		m.seen = p.calls
@@ -35,13 +40,14 @@ func (p *Adaptive) remember(i int, v *VCPU, at, cooldown time.Duration) (int64, 
 		m.calm, m.hasCalm = calm, true
 	}
 	if m.pending && v.Pin.Size() == 1 && v.Pin.Contains(m.pendingTo) {
+		m.corrected = m.hasMoved
 		m.movedAt, m.hasMoved = m.pendingAt, true
 	}
 	m.pending = false
 	if m.hasMoved && at-m.movedAt >= cooldown {
-		m.hasMoved = false
+		m.hasMoved, m.corrected = false, false
 	}
-	return est, m.hasMoved
+	return est, m.hasMoved, m.corrected
 }
 
 // forget drops the memos of vCPUs this call did not see.

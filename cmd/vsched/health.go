@@ -10,13 +10,19 @@ type domainHealth map[string]*backoff
 
 // backoff is one failing domain's state.
 type backoff struct {
-	delay time.Duration
-	until time.Time
+	delay  time.Duration
+	until  time.Time
+	since  time.Time // first failure
+	warned bool      // the failure was logged as a warning
 }
 
 const (
 	firstBackoff = time.Second
 	maxBackoff   = time.Minute
+	// warnAfter is how long a domain fails before it is worth a warning:
+	// a guest that just started is listed before QEMU has made its vCPU
+	// threads and cgroups.
+	warnAfter = 10 * time.Second
 )
 
 // skip reports whether the domain is waiting out its backoff at now.
@@ -29,24 +35,30 @@ func (h domainHealth) skip(uuid string, now time.Time) bool {
 func (h domainHealth) any() bool { return len(h) > 0 }
 
 // fail records a failed sample of the domain and returns the delay before
-// the next try; first is true when the domain was healthy until now.
-func (h domainHealth) fail(uuid string, now time.Time) (delay time.Duration, first bool) {
+// the next try; warn is true once, when the domain has failed for
+// warnAfter.
+func (h domainHealth) fail(uuid string, now time.Time) (delay time.Duration, warn bool) {
 	b, ok := h[uuid]
 	if !ok {
-		b = &backoff{delay: firstBackoff}
+		b = &backoff{delay: firstBackoff, since: now}
 		h[uuid] = b
 	} else {
 		b.delay = min(2*b.delay, maxBackoff)
 	}
 	b.until = now.Add(b.delay)
-	return b.delay, !ok
+	if !b.warned && now.Sub(b.since) >= warnAfter {
+		b.warned = true
+		return b.delay, true
+	}
+	return b.delay, false
 }
 
-// ok records a good sample; it reports whether the domain was failing.
+// ok records a good sample; it reports whether the domain's failure had
+// been warned about.
 func (h domainHealth) ok(uuid string) bool {
-	_, was := h[uuid]
+	b, was := h[uuid]
 	delete(h, uuid)
-	return was
+	return was && b.warned
 }
 
 // prune forgets domains that are no longer listed: a domain that starts

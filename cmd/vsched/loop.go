@@ -123,7 +123,8 @@ func (l *loop) sampleDomains(ls *listing, now time.Time) {
 
 // checkDomains handles the domains the sample could not read. A vanished
 // one (stopped mid-sample) asks for a new listing; any other failure backs
-// the domain off, logged once when it starts and once when it ends.
+// the domain off, at debug while it may be a guest still starting, then
+// logged once as a warning, and once more when it ends.
 func (l *loop) checkDomains(cur *cgroupstats.Sample, now time.Time) {
 	for _, ds := range cur.Domains {
 		f := l.log.WithField("domain", ds.Domain.Name)
@@ -136,8 +137,12 @@ func (l *loop) checkDomains(cur *cgroupstats.Sample, now time.Time) {
 			f.WithError(ds.Err).Debug("domain vanished mid-sample")
 			l.lv.askRelist()
 		default:
-			if d, first := l.health.fail(ds.Domain.UUID, now); first {
-				f.WithError(ds.Err).WithField("retry_in", d).Warn("domain not sampled; backing off")
+			d, warn := l.health.fail(ds.Domain.UUID, now)
+			e := f.WithError(ds.Err).WithField("retry_in", d)
+			if warn {
+				e.Warn("domain not sampled for a while; backing off")
+			} else {
+				e.Debug("domain not sampled yet; backing off")
 			}
 		}
 	}
