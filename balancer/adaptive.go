@@ -45,7 +45,8 @@ const DefaultCooldownWindows = 5
 // now exceeds what the last plan predicted by more than the threshold:
 // the measurements contradict the plan, and waiting would hold a worse
 // placement; a vCPU moved twice within a cooldown (the second move was
-// such a correction) waits out the whole cooldown. Planning on the state its plan produces returns an empty
+// such a correction) then waits three cooldowns, whatever the spread.
+// Planning on the state its plan produces returns an empty
 // plan. If Snapshot.At goes backwards the memory is dropped.
 func NewAdaptive() *Adaptive { return &Adaptive{} }
 

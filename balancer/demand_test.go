@@ -83,3 +83,36 @@ func TestAdaptive_TimeGoesBack_MemoryDropped(t *testing.T) {
 		t.Error("memory of da survived time going backwards")
 	}
 }
+
+// TestAdaptive_CorrectedVCPU_WaitsThreeCooldownsWhateverTheSpread: a vCPU
+// whose move was corrected (moved twice within a cooldown) is not moved a
+// third time until three cooldowns have passed, even when the measurements
+// again contradict the plan: on a host whose demands keep shifting (guests
+// coming and going, an overloaded host) predictions keep missing, and
+// without this a vCPU would flap between two pCPUs.
+func TestAdaptive_CorrectedVCPU_WaitsThreeCooldownsWhateverTheSpread(t *testing.T) {
+	cpus := cpuset.New(0, 1)
+	cfg := Config{Threshold: 10, CPUs: cpus} // cooldown: 5 windows of 1 s
+	p := NewAdaptive()
+	at := func(i int) time.Duration { return time.Duration(i) * time.Second }
+	p.Plan(snap(cpus, at(1), cat(busy("b", 2, 0, 25, 75), busy("d", 2, 0, 25, 75))), cfg)
+	second := p.Plan(snap(cpus, at(2), cat(busy("b", 2, 1, 50, 50), busy("d", 2, 0, 16, 0))), cfg)
+	if len(second.Moves) == 0 || second.Moves[0].ID.Domain != "ba" {
+		t.Fatalf("setup: the correction %v does not move ba back", second.Moves)
+	}
+	// ba is back on pCPU0 beside a fixed heavy neighbour; everything else
+	// is fixed elsewhere. Moving ba would lower the spread.
+	crowded := func(i int) Snapshot {
+		s := snap(cpus, at(i), []tv{{"ba", 0, 0, true, 50, 50}, {"xx", 0, 0, true, 50, 50}, {"yy", 0, 1, true, 10, 0}})
+		s.VCPUs[1].Fixed, s.VCPUs[2].Fixed = true, true
+		return s
+	}
+	for i := 3; i < 17; i++ {
+		if got := p.Plan(crowded(i), cfg); len(got.Moves) != 0 {
+			t.Fatalf("window %d, %v after the correction: moved %v, want ba held for three cooldowns", i, at(i)-at(2), got.Moves)
+		}
+	}
+	if got := p.Plan(crowded(17), cfg); len(got.Moves) != 1 || got.Moves[0].ID.Domain != "ba" {
+		t.Fatalf("three cooldowns after the correction: moves %v, want ba moved", got.Moves)
+	}
+}

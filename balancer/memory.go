@@ -2,6 +2,10 @@ package balancer
 
 import "time"
 
+// correctedCooldowns is how many cooldowns a vCPU waits after a
+// correction.
+const correctedCooldowns = 3
+
 // memo is what adaptive remembers of one vCPU between Plan calls.
 type memo struct {
 	// calm is its demand when it last ran uncontended (if hasCalm).
@@ -12,8 +16,10 @@ type memo struct {
 	movedAt  time.Duration
 	hasMoved bool
 	// corrected is set when it moved again within the cooldown (a
-	// correction): it then waits a whole cooldown, whatever the spread, so
-	// a correction is never itself corrected back (no ping-pong).
+	// correction): it then waits correctedCooldowns cooldowns, whatever
+	// the spread, so a correction is never itself corrected back and a
+	// vCPU whose moves keep missing their prediction (an overloaded host,
+	// guests coming and going) does not flap.
 	corrected bool
 	// pendingTo and pendingAt are the move planned by the last call (if
 	// pending), which the next snapshot shows applied or not.
@@ -44,7 +50,11 @@ func (p *Adaptive) remember(i int, v *VCPU, at, cooldown time.Duration) (int64, 
 		m.movedAt, m.hasMoved = m.pendingAt, true
 	}
 	m.pending = false
-	if m.hasMoved && at-m.movedAt >= cooldown {
+	wait := cooldown
+	if m.corrected {
+		wait = correctedCooldowns * cooldown
+	}
+	if m.hasMoved && at-m.movedAt >= wait {
 		m.hasMoved, m.corrected = false, false
 	}
 	return est, m.hasMoved, m.corrected
