@@ -30,7 +30,7 @@ func newOwnership() *ownership {
 // verdict is what reconcile found for one vCPU or domain, for the log.
 type verdict struct {
 	kind   string // verdictOperator, verdictReverted, verdictGone
-	name   string // "domain/vcpu" or the domain's name
+	name   string // the domain's name
 	id     balancer.VCPUID
 	live   cpuset.CPUSet
 	set    cpuset.CPUSet
@@ -63,7 +63,7 @@ func (o *ownership) reconcile(doms []pinning.Domain, entries []checkpoint.Entry)
 		o.incarnation[d.UUID] = d.ID
 		for _, v := range d.VCPUs {
 			id := balancer.VCPUID{Domain: d.UUID, VCPU: v.ID}
-			name := vcpuName(d.Name, v.ID)
+			name := d.Name
 			prev, seen := o.seen[id]
 			o.seen[id] = v.Pin
 			if o.operator[id] {
@@ -81,7 +81,7 @@ func (o *ownership) reconcile(doms []pinning.Domain, entries []checkpoint.Entry)
 	}
 	for _, e := range entries {
 		if !running[e.UUID] {
-			out = append(out, verdict{kind: verdictGone, name: vcpuName(e.Name, e.VCPU), id: balancer.VCPUID{Domain: e.UUID, VCPU: e.VCPU}, set: e.Set, forget: true})
+			out = append(out, verdict{kind: verdictGone, name: e.Name, id: balancer.VCPUID{Domain: e.UUID, VCPU: e.VCPU}, set: e.Set, forget: true})
 		}
 	}
 	for uuid := range o.incarnation {

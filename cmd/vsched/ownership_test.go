@@ -54,33 +54,33 @@ func TestOwnership_Reconcile(t *testing.T) {
 			name:     "PinBackOnOriginal_EntryForgottenNotOperator",
 			listings: [][]pinning.Domain{{dom("u1", "vm1", 1, c(0, 1))}},
 			entries:  []checkpoint.Entry{entry(0, c(0, 1), c(1))},
-			want:     []verdictRow{{verdictReverted, "vm1/0", true}},
+			want:     []verdictRow{{verdictReverted, "vm1", true}},
 		},
 		{
 			name:     "PinNeitherFoundNorSet_OperatorsEntryForgotten",
 			listings: [][]pinning.Domain{{dom("u1", "vm1", 1, c(3))}},
 			entries:  []checkpoint.Entry{entry(0, c(0, 1), c(1))},
-			want:     []verdictRow{{verdictOperator, "vm1/0", true}},
+			want:     []verdictRow{{verdictOperator, "vm1", true}},
 			operator: []balancer.VCPUID{{Domain: "u1", VCPU: 0}},
 		},
 		{
 			name:     "UntouchedVCPURepinnedBetweenListings_Operators",
 			listings: [][]pinning.Domain{{dom("u1", "vm1", 1, c(0, 1), c(0, 1))}, {dom("u1", "vm1", 1, c(0, 1), c(0))}},
-			want:     []verdictRow{{verdictOperator, "vm1/1", false}},
+			want:     []verdictRow{{verdictOperator, "vm1", false}},
 			operator: []balancer.VCPUID{{Domain: "u1", VCPU: 1}},
 		},
 		{
 			name:     "OperatorPinsBackToTheOriginal_Operators",
 			listings: [][]pinning.Domain{{dom("u1", "vm1", 1, c(1))}, {dom("u1", "vm1", 1, c(0, 1))}},
 			entries:  []checkpoint.Entry{entry(0, c(0, 1), c(1))},
-			want:     []verdictRow{{verdictOperator, "vm1/0", true}},
+			want:     []verdictRow{{verdictOperator, "vm1", true}},
 			operator: []balancer.VCPUID{{Domain: "u1", VCPU: 0}},
 		},
 		{
 			name:     "DomainGone_EntryForgotten",
 			listings: [][]pinning.Domain{{dom("u2", "other", 5, c(0))}},
 			entries:  []checkpoint.Entry{entry(0, c(0, 1), c(1))},
-			want:     []verdictRow{{verdictGone, "vm1/0", true}},
+			want:     []verdictRow{{verdictGone, "vm1", true}},
 		},
 		{
 			name:     "DomainRestarted_OperatorMarksEnd",
@@ -130,7 +130,7 @@ func TestOwnership_PinThatNeverTook_StaleStillVscheds(t *testing.T) {
 	// vsched records Set 3, the pin's reply is lost and the pin never took.
 	second := []checkpoint.Entry{{UUID: "u1", Name: "vm1", VCPU: 0, Original: cpuset.New(0, 1), Set: cpuset.New(3)}}
 	got := o.reconcile([]pinning.Domain{dom("u1", "vm1", 1, cpuset.New(1))}, second)
-	if diff := cmp.Diff([]verdictRow{{verdictStale, "vm1/0", false}}, rows(got)); diff != "" {
+	if diff := cmp.Diff([]verdictRow{{verdictStale, "vm1", false}}, rows(got)); diff != "" {
 		t.Errorf("verdicts (-want +got):\n%s", diff)
 	}
 	if o.isOperator(balancer.VCPUID{Domain: "u1", VCPU: 0}) {
