@@ -60,7 +60,7 @@ func TestE2E_AllOnCPU0HeavyAndLight_OneBurnerPerCPUWithin6s(t *testing.T) {
 		run, wait := tr.delivered(g, 0, balancedAt+time.Second, crowdObserve)
 		got = append(got, fmt.Sprintf("%s %.0f%% (wait %.0f%%)", g.label, run, wait))
 		// Alone with one light guest a burner gets about 84%; beside the
-		// other burner 50%. Other agents' load on this host takes some.
+		// other burner 50%. Other load on a shared host takes some.
 		if g.mode == "burn" && run < 55 {
 			t.Errorf("%s got %.0f%% of a pCPU after balance, want about 84 (at least 55 on a noisy host)", g.label, run)
 		}
