@@ -160,9 +160,12 @@ func fixedHost(n int) *hostView {
 // cycle runs one loop cycle as the daemon does, with the libvirt side run
 // in step: a listing first (as an event or the poll would), then the cycle,
 // then the plan it handed over, if any, applied and collected.
-func cycle(l *loop) {
+func cycle(l *loop) { cycleAt(l, time.Now()) }
+
+// cycleAt is cycle at a given time of the loop's clock.
+func cycleAt(l *loop, now time.Time) {
 	l.lv.list()
-	l.cycle(time.Now())
+	l.cycle(now)
 	if l.inflight {
 		l.lv.results <- l.lv.apply(<-l.lv.plans)
 		l.collect()

@@ -180,16 +180,21 @@ func (w *libvirtSide) list() {
 // publish makes doms, with the current operator marks, the newest listing.
 func (w *libvirtSide) publish(doms []pinning.Domain) {
 	w.seq++
-	ls := &listing{seq: w.seq, doms: doms, byUUID: make(map[string]int, len(doms)), operator: map[balancer.VCPUID]bool{}}
+	w.cur.Store(newListing(w.seq, doms, w.own.isOperator))
+}
+
+// newListing indexes doms, marking the vCPUs isOperator names.
+func newListing(seq uint64, doms []pinning.Domain, isOperator func(balancer.VCPUID) bool) *listing {
+	ls := &listing{seq: seq, doms: doms, byUUID: make(map[string]int, len(doms)), operator: map[balancer.VCPUID]bool{}}
 	for i, d := range doms {
 		ls.byUUID[d.UUID] = i
 		for _, v := range d.VCPUs {
-			if id := (balancer.VCPUID{Domain: d.UUID, VCPU: v.ID}); w.own.isOperator(id) {
+			if id := (balancer.VCPUID{Domain: d.UUID, VCPU: v.ID}); isOperator(id) {
 				ls.operator[id] = true
 			}
 		}
 	}
-	w.cur.Store(ls)
+	return ls
 }
 
 // errNotCheckpointed fails every pin of a plan whose checkpoint could not be

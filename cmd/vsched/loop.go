@@ -127,12 +127,14 @@ func (l *loop) sampleDomains(ls *listing, now time.Time) {
 // logged once as a warning, and once more when it ends.
 func (l *loop) checkDomains(cur *cgroupstats.Sample, now time.Time) {
 	for _, ds := range cur.Domains {
+		if ds.Err == nil {
+			if l.health.any() && l.health.ok(ds.Domain.UUID) {
+				l.log.WithField("domain", ds.Domain.Name).Info("domain sampled again")
+			}
+			continue // the common case: no log entry built
+		}
 		f := l.log.WithField("domain", ds.Domain.Name)
 		switch {
-		case ds.Err == nil:
-			if l.health.ok(ds.Domain.UUID) {
-				f.Info("domain sampled again")
-			}
 		case errors.Is(ds.Err, cgroupstats.ErrVanished):
 			f.WithError(ds.Err).Debug("domain vanished mid-sample")
 			l.lv.askRelist()

@@ -475,12 +475,7 @@ func TestLoop_UnreadableDomain_BacksOffWarnedOnceOthersBalanced(t *testing.T) {
 	var log bytes.Buffer
 	l := fakeLoop(t, testOptions(), s, p, &log)
 	for i := range 6 { // 0, 3, ..., 15 s: past the 10 s a starting guest gets
-		l.lv.list()
-		l.cycle(t0.Add(time.Duration(i) * 3 * time.Second))
-		if l.inflight {
-			l.lv.results <- l.lv.apply(<-l.lv.plans)
-			l.collect()
-		}
+		cycleAt(l, t0.Add(time.Duration(i)*3*time.Second))
 	}
 	warned := logEntries(t, &log, "domain not sampled for a while; backing off")
 	if len(warned) != 1 || warned[0]["domain"] != "b" || warned[0]["level"] != "warning" {

@@ -46,13 +46,21 @@ const (
 )
 
 // reconcile compares a successful listing with what vsched knows: the
-// checkpoint's entries and the pins seen before. It returns one verdict per
-// change of ownership; the caller forgets the entries so marked.
+// checkpoint's entries, judged against the live pins as `vsched restore`
+// judges them (checkpoint.Reconcile), and the pins seen at the last
+// listing, which tell a pin that never took from one someone else made. It
+// returns one verdict per change of ownership; the caller forgets the
+// entries so marked.
 func (o *ownership) reconcile(doms []pinning.Domain, entries []checkpoint.Entry) []verdict {
 	var out []verdict
-	byID := make(map[balancer.VCPUID]checkpoint.Entry, len(entries))
-	for _, e := range entries {
-		byID[balancer.VCPUID{Domain: e.UUID, VCPU: e.VCPU}] = e
+	judged := make(map[balancer.VCPUID]checkpoint.Verdict, len(entries))
+	for _, v := range checkpoint.Reconcile(entries, liveOf(doms)) {
+		id := balancer.VCPUID{Domain: v.Entry.UUID, VCPU: v.Entry.VCPU}
+		if v.Status == checkpoint.DomainGone {
+			out = append(out, verdict{kind: verdictGone, name: v.Entry.Name, id: id, set: v.Entry.Set, forget: true})
+			continue
+		}
+		judged[id] = v
 	}
 	running := make(map[string]bool, len(doms))
 	for _, d := range doms {
@@ -63,25 +71,19 @@ func (o *ownership) reconcile(doms []pinning.Domain, entries []checkpoint.Entry)
 		o.incarnation[d.UUID] = d.ID
 		for _, v := range d.VCPUs {
 			id := balancer.VCPUID{Domain: d.UUID, VCPU: v.ID}
-			name := d.Name
 			prev, seen := o.seen[id]
 			o.seen[id] = v.Pin
 			if o.operator[id] {
 				continue
 			}
-			if e, ok := byID[id]; ok {
-				out = append(out, o.judge(id, name, v.Pin, prev, seen, e)...)
+			if jv, ok := judged[id]; ok {
+				out = append(out, o.judge(id, d.Name, jv, seen && v.Pin.Equals(prev), seen)...)
 				continue
 			}
 			if seen && !v.Pin.Equals(prev) {
 				o.operator[id] = true
-				out = append(out, verdict{kind: verdictOperator, name: name, id: id, live: v.Pin, set: prev})
+				out = append(out, verdict{kind: verdictOperator, name: d.Name, id: id, live: v.Pin, set: prev})
 			}
-		}
-	}
-	for _, e := range entries {
-		if !running[e.UUID] {
-			out = append(out, verdict{kind: verdictGone, name: e.Name, id: balancer.VCPUID{Domain: e.UUID, VCPU: e.VCPU}, set: e.Set, forget: true})
 		}
 	}
 	for uuid := range o.incarnation {
@@ -92,14 +94,15 @@ func (o *ownership) reconcile(doms []pinning.Domain, entries []checkpoint.Entry)
 	return out
 }
 
-// judge decides whose pin a checkpointed vCPU has. live is its pin now,
-// prev the pin the last listing showed (when seen).
-func (o *ownership) judge(id balancer.VCPUID, name string, live, prev cpuset.CPUSet, seen bool, e checkpoint.Entry) []verdict {
-	unchanged := seen && live.Equals(prev)
+// judge decides whose pin a checkpointed vCPU has, from the checkpoint's
+// verdict on it and whether its pin is unchanged since the last listing
+// (when seen there).
+func (o *ownership) judge(id balancer.VCPUID, name string, jv checkpoint.Verdict, unchanged, seen bool) []verdict {
+	e, live := jv.Entry, jv.Live
 	switch {
-	case live.Equals(e.Set):
-		return nil
-	case live.Equals(e.Original) && (!seen || unchanged):
+	case jv.Status == checkpoint.Restorable:
+		return nil // still the pin vsched set
+	case jv.Status == checkpoint.Unchanged && (!seen || unchanged):
 		// Back on the pin vsched found, and nobody changed it since the
 		// last listing: a pin that never took (or a restart after one).
 		return []verdict{{kind: verdictReverted, name: name, id: id, live: live, set: e.Set, forget: true}}

@@ -105,9 +105,7 @@ func takeSample(o *daemonOptions) (rep *sampleReport, problems []string, err err
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: listing domains: %w", errUsage, err)
 	}
-	lv := newLibvirtSide(nil, nil, nil, 0)
-	lv.publish(doms)
-	ls := lv.current()
+	ls := newListing(1, doms, func(balancer.VCPUID) bool { return false }) // one look: nobody's pins
 	cg := make([]cgroupstats.Domain, len(doms))
 	for i, d := range doms {
 		cg[i] = cgroupstats.Domain{ID: d.ID, Name: d.Name, UUID: d.UUID}

@@ -40,11 +40,9 @@ func sampleAt(at time.Duration, busy []uint64, doms ...cgroupstats.DomainSample)
 	return s
 }
 
-// listed publishes doms as a listing, as the libvirt side does.
+// listed indexes doms as a listing with no operator pins.
 func listed(doms ...pinning.Domain) *listing {
-	lv := newLibvirtSide(nil, nil, nil, 0)
-	lv.publish(doms)
-	return lv.current()
+	return newListing(1, doms, func(balancer.VCPUID) bool { return false })
 }
 
 func inputs(ls *listing) snapshotInputs {
