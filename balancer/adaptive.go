@@ -17,6 +17,17 @@ type Adaptive struct {
 	predicted int64 // the spread the last plan left, in units
 	planned   bool  // predicted is set
 	lastAt    time.Duration
+
+	// Reused by each call.
+	est   []estimate // per snapshot vCPU
+	host  host
+	state state
+}
+
+// estimate is what remember found for one vCPU of a call.
+type estimate struct {
+	load               int64
+	cooling, corrected bool
 }
 
 // DefaultCooldownWindows is the default cooldown, in windows.
@@ -64,17 +75,17 @@ func (p *Adaptive) Plan(s Snapshot, cfg Config) Plan {
 	if cooldown <= 0 {
 		cooldown = DefaultCooldownWindows * s.Window
 	}
-	h := newHost(&s, &cfg, &p.sets)
-	load := make([]int64, len(s.VCPUs))
-	cooling := make([]bool, len(s.VCPUs))
-	corrected := make([]bool, len(s.VCPUs))
+	h := p.host.reset(&s, &cfg, &p.sets)
+	defer func() { h.src = nil }() // keep no snapshot past the call
+	p.est = resize(p.est, len(s.VCPUs))
 	p.next, p.seen = p.next[:0], 0
 	for i := range s.VCPUs {
-		load[i], cooling[i], corrected[i] = p.remember(i, &s.VCPUs[i], s.At, cooldown)
+		e := &p.est[i]
+		e.load, e.cooling, e.corrected = p.remember(i, &s.VCPUs[i], s.At, cooldown)
 	}
 	p.order, p.next = p.next, p.order
 	for i := range h.vcpus {
-		h.vcpus[i].load = load[h.vcpus[i].src]
+		h.vcpus[i].load = p.est[h.vcpus[i].src].load
 	}
 	p.forget()
 	p.background(h)
@@ -91,9 +102,10 @@ func (p *Adaptive) Plan(s Snapshot, cfg Config) Plan {
 	contradicted := p.planned && spread > p.predicted+t
 	for i := range h.vcpus {
 		x := &h.vcpus[i]
-		x.mov = !s.VCPUs[x.src].Fixed && x.load > 0 && (!cooling[x.src] || contradicted && !corrected[x.src])
+		e := &p.est[x.src]
+		x.mov = !s.VCPUs[x.src].Fixed && x.load > 0 && (!e.cooling || contradicted && !e.corrected)
 	}
-	st := newState(h)
+	st := p.state.reset(h)
 	if start := st.spread(); start > t {
 		st = st.settle(t, true)
 		if st.spread() > t && h.nodeGap() > t {
@@ -104,11 +116,11 @@ func (p *Adaptive) Plan(s Snapshot, cfg Config) Plan {
 		}
 	}
 	st.unstack()
-	plan := st.plan()
+	plan, moved := st.plan()
 	p.predicted, p.planned = st.spread(), true
-	for _, mv := range plan.Moves {
-		m := p.memos[mv.ID]
-		m.pending, m.pendingTo, m.pendingAt = true, mv.To, s.At
+	for k, v := range moved {
+		m := p.order[h.vcpus[v].src].m // p.order follows s.VCPUs
+		m.pending, m.pendingTo, m.pendingAt = true, plan.Moves[k].To, s.At
 	}
 	return plan
 }

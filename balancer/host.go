@@ -35,11 +35,18 @@ type host struct {
 	cpus  []int      // dense index -> CPU id
 	node  []int32    // per pCPU: its NUMA node (0 when the topology has none)
 	core  []int32    // per pCPU: its core, or -1 when not in any core
+	pair  []int32    // per pCPU: its one SMT sibling when its core has two, else -1
 	cores [][]int32  // per core: its pCPUs
 	bg    []int64    // per pCPU: background load
 	vcpus []hv       // the vCPUs that run on a balanced pCPU
 	src   []VCPU     // the snapshot's vCPUs, which hv.src indexes
 	masks [][]uint64 // distinct Allowed sets over dense pCPUs, which hv.mask indexes
+
+	// Kept for the next reset: dense CPU id -> index, the cores' pCPUs,
+	// and masks' indices by address.
+	dense   []int32
+	coreBuf []int32
+	maskOf  map[*uint64]int32
 }
 
 // Values of hv.mask that index no mask.
@@ -62,16 +69,24 @@ type hv struct {
 // runs (or is pinned) outside cfg.CPUs, is left out: its load is not on a
 // balanced pCPU. Loads are left to the policy. sets may be nil.
 func newHost(s *Snapshot, cfg *Config, sets *setCache) *host {
+	return new(host).reset(s, cfg, sets)
+}
+
+// reset makes h the view of s on cfg's pCPUs, as newHost does, reusing
+// h's arrays.
+func (h *host) reset(s *Snapshot, cfg *Config, sets *setCache) *host {
 	if sets != nil {
 		sets.begin(cfg.CPUs)
 		defer sets.end()
 	}
-	h := &host{cpus: sets.list(cfg.CPUs), src: s.VCPUs}
+	h.cpus, h.src = sets.list(cfg.CPUs), s.VCPUs
+	h.cores, h.vcpus, h.masks = h.cores[:0], h.vcpus[:0], h.masks[:0]
 	m := len(h.cpus)
 	if m == 0 {
 		return h
 	}
-	dense := make([]int32, h.cpus[m-1]+1)
+	h.dense = resize(h.dense, h.cpus[m-1]+1)
+	dense := h.dense
 	for i := range dense {
 		dense[i] = -1
 	}
@@ -84,7 +99,7 @@ func newHost(s *Snapshot, cfg *Config, sets *setCache) *host {
 		}
 		return dense[c]
 	}
-	h.node, h.core, h.bg = make([]int32, m), make([]int32, m), make([]int64, m)
+	h.node, h.core, h.bg = resize(h.node, m), resize(h.core, m), resize(h.bg, m)
 	for n, set := range cfg.Topology.Nodes {
 		for _, c := range sets.list(set) {
 			if d := in(c); d >= 0 {
@@ -92,21 +107,28 @@ func newHost(s *Snapshot, cfg *Config, sets *setCache) *host {
 			}
 		}
 	}
+	h.pair = resize(h.pair, m)
 	for i := range h.core {
-		h.core[i] = -1
+		h.core[i], h.pair[i] = -1, -1
 	}
+	h.coreBuf = resize(h.coreBuf, m) // each pCPU is in one core at most
+	free := h.coreBuf
 	for _, set := range cfg.Topology.Cores {
-		var sib []int32
+		sib := free[:0]
 		for _, c := range sets.list(set) {
 			if d := in(c); d >= 0 && h.core[d] < 0 {
 				sib = append(sib, d)
 			}
 		}
 		if len(sib) > 1 {
+			sib, free = sib[:len(sib):len(sib)], free[len(sib):]
 			for _, d := range sib {
 				h.core[d] = int32(len(h.cores))
 			}
 			h.cores = append(h.cores, sib)
+		}
+		if len(sib) == 2 {
+			h.pair[sib[0]], h.pair[sib[1]] = sib[1], sib[0]
 		}
 	}
 	for c, pct := range s.Background {
@@ -114,8 +136,11 @@ func newHost(s *Snapshot, cfg *Config, sets *setCache) *host {
 			h.bg[d] = units(pct)
 		}
 	}
-	h.vcpus = make([]hv, 0, len(s.VCPUs))
-	maskOf := map[*uint64]int32{}
+	if h.maskOf == nil {
+		h.maskOf = map[*uint64]int32{}
+	}
+	maskOf := h.maskOf
+	clear(maskOf)
 	var lastSet uintptr // the last Allowed set seen, and its mask index
 	var lastMask int32
 	for i := range s.VCPUs {
@@ -221,4 +246,14 @@ func (h *host) nodeGap() int64 {
 		hi, lo = max(hi, mean), min(lo, mean)
 	}
 	return hi - lo
+}
+
+// resize returns b with n zero elements, reusing its array when it can.
+func resize[T any](b []T, n int) []T {
+	if cap(b) < n {
+		return make([]T, n)
+	}
+	b = b[:n]
+	clear(b)
+	return b
 }

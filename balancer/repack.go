@@ -67,15 +67,16 @@ func (s *state) limits(t int64, local bool) []int64 {
 // clone returns a copy of s that can change on its own.
 func (s *state) clone() *state {
 	c := &state{h: s.h, at: append([]int32(nil), s.at...), load: append([]int64(nil), s.load...),
-		on: make([][]int32, len(s.on)), order: append([]int32(nil), s.order...),
+		key: append([]int64(nil), s.key...),
+		on:  make([][]int32, len(s.on)), order: append([]int64(nil), s.order...),
 		trail: append([]step(nil), s.trail...)}
 	for i, l := range s.on {
 		c.on[i] = append([]int32(nil), l...)
 	}
 	if s.nodes != nil {
-		c.nodes = make([][]int32, len(s.nodes))
+		c.nodes = make([][]int64, len(s.nodes))
 		for i, l := range s.nodes {
-			c.nodes[i] = append([]int32(nil), l...)
+			c.nodes[i] = append([]int64(nil), l...)
 		}
 	}
 	return c

@@ -47,13 +47,14 @@ func (s *state) better(x, y *candidate) bool {
 	return x.w >= 0 && s.h.less(x.w, y.w)
 }
 
-// consider keeps c in *best when it qualifies and is better.
-func (s *state) consider(best *candidate, found *bool, c candidate) {
-	gap := s.load[c.a] - s.load[c.b]
-	if c.d <= 0 || c.d >= gap {
+// consider keeps, in *best, the step that moves v (and, for a swap, w
+// back) between a and b, d net, when it qualifies and is better.
+func (s *state) consider(best *candidate, found *bool, v, w, a, b int32, d int64) {
+	gap := s.load[a] - s.load[b]
+	if d <= 0 || d >= gap {
 		return
 	}
-	c.spread, c.sq = s.spreadAfter(c.a, c.b, c.d), c.d*(c.d-gap)
+	c := candidate{v: v, w: w, a: a, b: b, d: d, spread: s.spreadAfter(a, b, d), sq: d * (d - gap)}
 	if c.spread > s.spread() {
 		return
 	}

@@ -1,10 +1,6 @@
 package balancer
 
-import (
-	"cmp"
-	"slices"
-	"sort"
-)
+import "slices"
 
 // state is one placement of a host's vCPUs during the search: per-pCPU
 // loads (background and unmovable vCPUs included), the movable vCPUs on
@@ -14,11 +10,31 @@ type state struct {
 	h     *host
 	at    []int32   // per vCPU: its pCPU now
 	load  []int64   // per pCPU
+	key   []int64   // per pCPU: its key (load, then index; see keyShift)
 	on    [][]int32 // per pCPU: its movable vCPUs
-	order []int32   // pCPUs by (load, index), freest first
-	nodes [][]int32 // per NUMA node: its pCPUs in the same order (nil: one node)
+	order []int64   // the pCPUs' keys, sorted: freest first
+	nodes [][]int64 // per NUMA node: its pCPUs' keys, sorted (nil: one node)
 	trail []step    // the moves made, in order
+
+	// Kept for the next reset.
+	count     []int
+	onBuf     []int32
+	nodeBuf   []int64
+	nodeLists [][]int64
+	last      []int32
+	moved     []int32
 }
+
+// A pCPU's key is its load shifted left by keyShift, with its index in
+// the bits below: one comparison orders two pCPUs by load, then index, and
+// the sorted keys are the pCPUs in order (cpuOf). A pCPU's load is at most
+// its background plus one pCPU per vCPU, far under 2^39 units.
+const keyShift = 24
+
+func keyOf(c int32, l int64) int64 { return l<<keyShift | int64(c) }
+
+// cpuOf returns the pCPU of a key.
+func cpuOf(k int64) int32 { return int32(k & (1<<keyShift - 1)) }
 
 // step is one move of the search, kept to undo it and to explain it.
 type step struct {
@@ -26,69 +42,82 @@ type step struct {
 	why         string
 }
 
-func newState(h *host) *state {
-	m := len(h.cpus)
-	s := &state{h: h, at: make([]int32, len(h.vcpus)), load: make([]int64, m),
-		on: make([][]int32, m), order: make([]int32, m)}
+func newState(h *host) *state { return new(state).reset(h) }
+
+// reset makes s the placement of h's vCPUs at home, as newState does,
+// reusing s's arrays.
+func (s *state) reset(h *host) *state {
+	m, n := len(h.cpus), len(h.vcpus)
+	s.h, s.trail = h, s.trail[:0]
+	s.at, s.load, s.key, s.order = resize(s.at, n), resize(s.load, m), resize(s.key, m), resize(s.order, m)
+	s.on, s.count = resize(s.on, m), resize(s.count, m)
 	copy(s.load, h.bg)
-	count := make([]int, m)
 	for i := range h.vcpus {
 		v := &h.vcpus[i]
 		s.at[i] = v.home
 		s.load[v.home] += v.load
 		if v.mov {
-			count[v.home]++
+			s.count[v.home]++
 		}
 	}
 	// One backing array, with room on each pCPU for a few arrivals.
-	const slack = 4
-	buf := make([]int32, len(h.vcpus)+slack*m)
-	for c, n := range count {
-		s.on[c], buf = buf[:0:n+slack], buf[n+slack:]
+	slack := 4 + n/max(m, 1)
+	s.onBuf = resize(s.onBuf, n+slack*m)
+	buf := s.onBuf
+	for c, k := range s.count {
+		s.on[c], buf = buf[:0:k+slack], buf[k+slack:]
 	}
 	for i := range h.vcpus {
 		if v := &h.vcpus[i]; v.mov {
 			s.on[v.home] = append(s.on[v.home], int32(i))
 		}
 	}
-	for c := range s.order {
-		s.order[c] = int32(c)
+	for c, l := range s.load {
+		s.key[c] = keyOf(int32(c), l)
 	}
-	slices.SortFunc(s.order, func(c, d int32) int {
-		if l := cmp.Compare(s.load[c], s.load[d]); l != 0 {
-			return l
+	copy(s.order, s.key)
+	slices.Sort(s.order)
+	s.nodes = nil
+	if k := slices.Max(h.node) + 1; k > 1 {
+		s.nodeBuf = resize(s.nodeBuf, m)
+		s.nodes = resize(s.nodeLists, int(k))
+		s.nodeLists = s.nodes
+		clear(s.count)
+		for _, k := range s.order {
+			s.count[h.node[cpuOf(k)]]++
 		}
-		return cmp.Compare(c, d)
-	})
-	if n := slices.Max(h.node) + 1; n > 1 {
-		s.nodes = make([][]int32, n)
-		for _, c := range s.order {
-			s.nodes[h.node[c]] = append(s.nodes[h.node[c]], c)
+		buf := s.nodeBuf
+		for k := range s.nodes {
+			s.nodes[k], buf = buf[:0:s.count[k]], buf[s.count[k]:]
+		}
+		for _, k := range s.order {
+			n := h.node[cpuOf(k)]
+			s.nodes[n] = append(s.nodes[n], k)
 		}
 	}
 	return s
 }
 
-// within returns the pCPUs, in order, that a step from or to a pCPU of
-// node n may use: n's when local, else all.
-func (s *state) within(local bool, n int32) []int32 {
+// within returns the keys, in order, of the pCPUs that a step from or to
+// a pCPU of node n may use: n's when local, else all.
+func (s *state) within(local bool, n int32) []int64 {
 	if local && s.nodes != nil {
 		return s.nodes[n]
 	}
 	return s.order
 }
 
-// before orders pCPUs by load, then index.
-func (s *state) before(c, d int32) bool {
-	return s.load[c] < s.load[d] || s.load[c] == s.load[d] && c < d
-}
+// busiest and freest return the busiest pCPU and the freest (the
+// highest and lowest key); there must be one.
+func (s *state) busiest() int32 { return cpuOf(s.order[len(s.order)-1]) }
+func (s *state) freest() int32  { return cpuOf(s.order[0]) }
 
 // spread is the busiest pCPU's load minus the freest's.
 func (s *state) spread() int64 {
 	if len(s.order) == 0 {
 		return 0
 	}
-	return s.load[s.order[len(s.order)-1]] - s.load[s.order[0]]
+	return s.order[len(s.order)-1]>>keyShift - s.order[0]>>keyShift
 }
 
 // move puts movable vCPU v on pCPU to.
@@ -109,44 +138,50 @@ func (s *state) move(v, to int32, why string) {
 	s.trail = append(s.trail, step{v: v, from: from, to: to, why: why})
 }
 
-// setLoad changes c's load and moves c to its new place in order (and in
-// its node's), shifting only the pCPUs it passes.
+// setLoad changes c's load and moves its key to its new place in order
+// (and in its node's), shifting only the keys it passes.
 func (s *state) setLoad(c int32, l int64) {
-	k := s.place(s.order, c)
-	var nk int
+	old, key := s.key[c], keyOf(c, l)
+	s.load[c], s.key[c] = l, key
+	resort(s.order, old, key)
 	if s.nodes != nil {
-		nk = s.place(s.nodes[s.h.node[c]], c)
-	}
-	s.load[c] = l
-	s.resort(s.order, k, c)
-	if s.nodes != nil {
-		s.resort(s.nodes[s.h.node[c]], nk, c)
+		resort(s.nodes[s.h.node[c]], old, key)
 	}
 }
 
-// resort moves c, at index k of o, to where its new load sorts.
-func (s *state) resort(o []int32, k int, c int32) {
+// resort replaces key old in sorted o with key, keeping o sorted. Moves
+// mostly take load off the busiest pCPU and onto the freest, so old is
+// looked for at the ends first.
+func resort(o []int64, old, key int64) {
+	k := len(o) - 1
 	switch {
-	case k+1 < len(o) && s.before(o[k+1], c):
-		t := k + 1 + sort.Search(len(o)-k-1, func(i int) bool { return !s.before(o[k+1+i], c) })
+	case o[k] == old:
+	case o[0] == old:
+		k = 0
+	default:
+		k = search(o, old)
+	}
+	switch {
+	case key > old:
+		t := k + 1 + search(o[k+1:], key)
 		copy(o[k:t-1], o[k+1:t])
-		o[t-1] = c
-	case k > 0 && s.before(c, o[k-1]):
-		t := sort.Search(k, func(i int) bool { return !s.before(o[i], c) })
+		o[t-1] = key
+	case key < old:
+		t := search(o[:k], key)
 		copy(o[t+1:k+1], o[t:k])
-		o[t] = c
+		o[t] = key
 	}
 }
 
-// place returns the index in o at which c sorts by its current load.
-func (s *state) place(o []int32, c int32) int {
+// search returns the first index of sorted o whose key is not below k.
+func search(o []int64, k int64) int {
 	i, j := 0, len(o)
 	for i < j {
-		k := int(uint(i+j) >> 1)
-		if s.before(o[k], c) {
-			i = k + 1
+		h := int(uint(i+j) >> 1)
+		if o[h] < k {
+			i = h + 1
 		} else {
-			j = k
+			j = h
 		}
 	}
 	return i
@@ -167,13 +202,13 @@ func (s *state) spreadAfter(a, b int32, d int64) int64 {
 	mx, mn := max(na, nb), min(na, nb)
 	m := len(s.order)
 	for k := m - 1; k >= max(0, m-3); k-- {
-		if c := s.order[k]; c != a && c != b {
+		if c := cpuOf(s.order[k]); c != a && c != b {
 			mx = max(mx, s.load[c])
 			break
 		}
 	}
 	for k := 0; k < min(3, m); k++ {
-		if c := s.order[k]; c != a && c != b {
+		if c := cpuOf(s.order[k]); c != a && c != b {
 			mn = min(mn, s.load[c])
 			break
 		}
@@ -182,25 +217,30 @@ func (s *state) spreadAfter(a, b int32, d int64) int64 {
 }
 
 // plan lists, in the order they first moved, the vCPUs whose pCPU differs
-// from where they started, each with the reason of its last move.
-func (s *state) plan() Plan {
-	var p Plan
+// from where they started, each with the reason of its last move; vs is
+// the same vCPUs, by host index.
+func (s *state) plan() (p Plan, vs []int32) {
 	if len(s.trail) == 0 {
-		return p
+		return p, nil
 	}
-	why := make([]string, len(s.at))
-	var first []int32
-	for _, st := range s.trail {
-		if why[st.v] == "" {
-			first = append(first, st.v)
+	s.last = resize(s.last, len(s.at)) // per vCPU: 1 + its last step, or 0
+	vs = s.moved[:0]
+	for k, st := range s.trail {
+		if s.last[st.v] == 0 {
+			vs = append(vs, st.v)
 		}
-		why[st.v] = st.why
+		s.last[st.v] = int32(k + 1)
 	}
-	for _, v := range first {
-		x := &s.h.vcpus[v]
-		if s.at[v] != x.home {
-			p.Moves = append(p.Moves, s.h.move(x, s.at[v], why[v]))
+	n := 0
+	for _, v := range vs {
+		if s.at[v] != s.h.vcpus[v].home {
+			vs[n], n = v, n+1
 		}
 	}
-	return p
+	vs, s.moved = vs[:n], vs
+	p.Moves = make([]Move, n)
+	for k, v := range vs {
+		p.Moves[k] = s.h.move(&s.h.vcpus[v], s.at[v], s.trail[s.last[v]-1].why)
+	}
+	return p, vs
 }

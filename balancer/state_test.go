@@ -28,13 +28,13 @@ func TestState_MovesKeepOrderAndLoads(t *testing.T) {
 		if !slices.Equal(load, st.load) {
 			t.Fatalf("%s: loads %v, want %v", when, st.load, load)
 		}
-		sorted := func(o []int32) bool {
-			return slices.IsSortedFunc(o, func(c, d int32) int {
-				if st.before(c, d) {
-					return -1
+		sorted := func(o []int64) bool {
+			for k, key := range o {
+				if c := cpuOf(key); key != keyOf(c, st.load[c]) || k > 0 && o[k-1] >= key {
+					return false
 				}
-				return 1
-			})
+			}
+			return true
 		}
 		if !sorted(st.order) {
 			t.Fatalf("%s: order not sorted by (load, index)", when)
@@ -42,8 +42,8 @@ func TestState_MovesKeepOrderAndLoads(t *testing.T) {
 		n := 0
 		for k, o := range st.nodes {
 			n += len(o)
-			for _, c := range o {
-				if h.node[c] != int32(k) {
+			for _, key := range o {
+				if c := cpuOf(key); h.node[c] != int32(k) {
 					t.Fatalf("%s: pCPU %d listed in node %d", when, c, k)
 				}
 			}

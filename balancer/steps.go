@@ -8,7 +8,7 @@ package balancer
 func (s *state) bestMove(local bool) (candidate, bool) {
 	var best candidate
 	found := false
-	a := s.order[len(s.order)-1]
+	a := s.busiest()
 	var seen [4]struct {
 		v, to int32
 	}
@@ -27,7 +27,7 @@ func (s *state) bestMove(local bool) (candidate, bool) {
 			known = append(known, struct{ v, to int32 }{v, b})
 		}
 		if b >= 0 {
-			s.consider(&best, &found, candidate{v: v, w: -1, a: a, b: b, d: x.load})
+			s.consider(&best, &found, v, -1, a, b, x.load)
 		}
 	}
 	return best, found
@@ -42,12 +42,12 @@ func (s *state) bestMove(local bool) (candidate, bool) {
 func (s *state) bestFill(local bool) (candidate, bool) {
 	var best candidate
 	found := false
-	b := s.order[0]
+	b := s.freest()
 	o := s.within(local, s.h.node[b])
 	m := len(o)
 	cur := s.spread()
 	for k := m - 1; k >= 1; k-- {
-		a := o[k]
+		a := cpuOf(o[k])
 		gap := s.load[a] - s.load[b]
 		if gap <= 1 {
 			break
@@ -63,7 +63,7 @@ func (s *state) bestFill(local bool) (candidate, bool) {
 		}
 		for _, v := range s.on[a] {
 			if d := s.h.vcpus[v].load; d < gap && s.h.allowed(&s.h.vcpus[v], b) {
-				s.consider(&best, &found, candidate{v: v, w: -1, a: a, b: b, d: d})
+				s.consider(&best, &found, v, -1, a, b, d)
 			}
 		}
 	}
@@ -79,9 +79,10 @@ const swapTargets = 8
 func (s *state) bestSwap(local bool) (candidate, bool) {
 	var best candidate
 	found := false
-	a := s.order[len(s.order)-1]
+	a := s.busiest()
 	n := 0
-	for _, b := range s.within(local, s.h.node[a]) {
+	for _, kb := range s.within(local, s.h.node[a]) {
+		b := cpuOf(kb)
 		if b == a || local && s.h.node[a] != s.h.node[b] {
 			continue
 		}
@@ -102,7 +103,7 @@ func (s *state) bestSwap(local bool) (candidate, bool) {
 			}
 			for _, w := range s.on[b] {
 				if d := dv - s.h.vcpus[w].load; d > 0 && d < gap && s.h.allowed(&s.h.vcpus[w], a) {
-					s.consider(&best, &found, candidate{v: v, w: w, a: a, b: b, d: d})
+					s.consider(&best, &found, v, w, a, b, d)
 				}
 			}
 		}

@@ -9,9 +9,13 @@ const tieScan = 32
 // lowest index.
 func (s *state) freestFor(v, a int32, local bool) int32 {
 	x := &s.h.vcpus[v]
+	node := s.h.node
 	best, ties := int32(-1), 0
-	for _, c := range s.within(local, s.h.node[a]) {
-		if c == a || local && s.h.node[c] != s.h.node[a] || !s.h.allowed(x, c) {
+	var bestLocal bool // best is in a's node
+	var bestSib int64  // the load on best's siblings, once ties > 0
+	for _, k := range s.within(local, node[a]) {
+		c := cpuOf(k)
+		if c == a || local && node[c] != node[a] || !s.h.allowed(x, c) {
 			continue
 		}
 		switch {
@@ -21,28 +25,31 @@ func (s *state) freestFor(v, a int32, local bool) int32 {
 		case s.load[c] != s.load[best] || ties >= tieScan:
 			return best
 		}
+		if ties == 0 {
+			bestLocal, bestSib = node[best] == node[a], s.siblingLoad(best)
+		}
 		ties++
-		if s.tieBefore(c, best, a) {
-			best = c
+		// Equal loads: in a's node first, then the lighter siblings, then
+		// the lower index.
+		cLocal := node[c] == node[a]
+		if cLocal != bestLocal {
+			if cLocal {
+				best, bestLocal, bestSib = c, true, s.siblingLoad(c)
+			}
+			continue
+		}
+		if l := s.siblingLoad(c); l < bestSib || l == bestSib && c < best {
+			best, bestSib = c, l
 		}
 	}
 	return best
 }
 
-// tieBefore orders two targets of equal load for a move from a: in a's
-// node first, then the lighter SMT siblings, then the lower index.
-func (s *state) tieBefore(c, d, a int32) bool {
-	if nc, nd := s.h.node[c] == s.h.node[a], s.h.node[d] == s.h.node[a]; nc != nd {
-		return nc
-	}
-	if lc, ld := s.siblingLoad(c), s.siblingLoad(d); lc != ld {
-		return lc < ld
-	}
-	return c < d
-}
-
 // siblingLoad is the load on c's SMT siblings.
 func (s *state) siblingLoad(c int32) int64 {
+	if d := s.h.pair[c]; d >= 0 {
+		return s.load[d]
+	}
 	k := s.h.core[c]
 	if k < 0 {
 		return 0
