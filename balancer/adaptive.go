@@ -19,9 +19,13 @@ type Adaptive struct {
 	lastAt    time.Duration
 
 	// Reused by each call.
-	est   []estimate // per snapshot vCPU
-	host  host
-	state state
+	est []estimate // per snapshot vCPU
+	// per pCPU, for background: the most a vCPU there ran, what all ran
+	// there, and whether a vCPU there waited
+	maxUsage, ran []int64
+	waits         []bool
+	host          host
+	state         state
 }
 
 // estimate is what remember found for one vCPU of a call.
@@ -139,18 +143,19 @@ func spreadOf(load []int64) int64 {
 // background replaces each pCPU's measured background with its demand
 // estimate (demand.go).
 func (p *Adaptive) background(h *host) {
-	maxUsage := make([]int64, len(h.cpus))
-	ran := append([]int64(nil), h.bg...)
-	waits := make([]bool, len(h.cpus))
+	m := len(h.cpus)
+	p.maxUsage, p.ran, p.waits = resize(p.maxUsage, m), resize(p.ran, m), resize(p.waits, m)
+	copy(p.ran, h.bg)
 	for i := range h.vcpus {
 		x := &h.vcpus[i]
 		v := &h.src[x.src]
-		maxUsage[x.home] = max(maxUsage[x.home], units(v.Usage))
-		ran[x.home] += units(v.Usage)
-		waits[x.home] = waits[x.home] || units(v.Wait) >= waitNoise
+		u := units(v.Usage)
+		p.maxUsage[x.home] = max(p.maxUsage[x.home], u)
+		p.ran[x.home] += u
+		p.waits[x.home] = p.waits[x.home] || units(v.Wait) >= waitNoise
 	}
 	for c := range h.bg {
-		contended := waits[c] && ran[c] >= fullCPU-waitNoise
-		h.bg[c] = p.backgroundDemand(h.cpus[c], h.bg[c], maxUsage[c], contended)
+		contended := p.waits[c] && p.ran[c] >= fullCPU-waitNoise
+		h.bg[c] = p.backgroundDemand(h.cpus[c], h.bg[c], p.maxUsage[c], contended)
 	}
 }

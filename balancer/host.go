@@ -47,6 +47,7 @@ type host struct {
 	dense   []int32
 	coreBuf []int32
 	maskOf  map[*uint64]int32
+	loadBuf []int64
 }
 
 // Values of hv.mask that index no mask.
@@ -212,9 +213,11 @@ func (h *host) move(v *hv, to int32, reason string) Move {
 	return Move{ID: x.ID, Name: x.Name, From: from, To: h.cpus[to], Reason: reason}
 }
 
-// loads returns each pCPU's load with every vCPU at home.
+// loads returns each pCPU's load with every vCPU at home, in an array
+// the next call reuses.
 func (h *host) loads() []int64 {
-	l := append([]int64(nil), h.bg...)
+	h.loadBuf = append(h.loadBuf[:0], h.bg...)
+	l := h.loadBuf
 	for i := range h.vcpus {
 		l[h.vcpus[i].home] += h.vcpus[i].load
 	}

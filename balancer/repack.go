@@ -69,7 +69,8 @@ func (s *state) clone() *state {
 	c := &state{h: s.h, at: append([]int32(nil), s.at...), load: append([]int64(nil), s.load...),
 		key: append([]int64(nil), s.key...),
 		on:  make([][]int32, len(s.on)), order: append([]int64(nil), s.order...),
-		trail: append([]step(nil), s.trail...)}
+		trail: append([]step(nil), s.trail...),
+		gen:   s.gen, rest: s.rest, hi: s.hi, lo: s.lo, stale: s.stale, heads: make([]int, len(s.heads))}
 	for i, l := range s.on {
 		c.on[i] = append([]int32(nil), l...)
 	}

@@ -1,6 +1,9 @@
 package balancer
 
-import "slices"
+import (
+	"math"
+	"slices"
+)
 
 // state is one placement of a host's vCPUs during the search: per-pCPU
 // loads (background and unmovable vCPUs included), the movable vCPUs on
@@ -12,8 +15,13 @@ type state struct {
 	load  []int64   // per pCPU
 	key   []int64   // per pCPU: its key (load, then index; see keyShift)
 	on    [][]int32 // per pCPU: its movable vCPUs
-	order []int64   // the pCPUs' keys, sorted: freest first
+	order []int64   // the pCPUs' keys, sorted: freest first (see all)
 	nodes [][]int64 // per NUMA node: its pCPUs' keys, sorted (nil: one node)
+	gen   uint64    // counts load changes
+	rest  rest      // the last pair spreadAfter looked at
+	hi    int64     // the highest key: the busiest pCPU's
+	lo    int64     // the lowest key: the freest pCPU's
+	stale bool      // order is out of date: with nodes, moves keep theirs only
 	trail []step    // the moves made, in order
 
 	// Kept for the next reset.
@@ -21,6 +29,8 @@ type state struct {
 	onBuf     []int32
 	nodeBuf   []int64
 	nodeLists [][]int64
+	heads     []int   // per node, for all
+	back      []vload // for bestSwap
 	last      []int32
 	moved     []int32
 }
@@ -36,6 +46,14 @@ func keyOf(c int32, l int64) int64 { return l<<keyShift | int64(c) }
 // cpuOf returns the pCPU of a key.
 func cpuOf(k int64) int32 { return int32(k & (1<<keyShift - 1)) }
 
+// rest is what spreadAfter knows of the pCPUs other than b, valid while
+// gen is the state's.
+type rest struct {
+	b           int32
+	gen         uint64
+	top, bottom [2]int32 // the two busiest and the two freest, or -1
+}
+
 // step is one move of the search, kept to undo it and to explain it.
 type step struct {
 	v, from, to int32
@@ -48,7 +66,7 @@ func newState(h *host) *state { return new(state).reset(h) }
 // reusing s's arrays.
 func (s *state) reset(h *host) *state {
 	m, n := len(h.cpus), len(h.vcpus)
-	s.h, s.trail = h, s.trail[:0]
+	s.h, s.trail, s.rest = h, s.trail[:0], rest{b: -1}
 	s.at, s.load, s.key, s.order = resize(s.at, n), resize(s.load, m), resize(s.key, m), resize(s.order, m)
 	s.on, s.count = resize(s.on, m), resize(s.count, m)
 	copy(s.load, h.bg)
@@ -77,18 +95,22 @@ func (s *state) reset(h *host) *state {
 	}
 	copy(s.order, s.key)
 	slices.Sort(s.order)
+	s.stale = false
+	if m > 0 {
+		s.hi, s.lo = s.order[m-1], s.order[0]
+	}
 	s.nodes = nil
 	if k := slices.Max(h.node) + 1; k > 1 {
 		s.nodeBuf = resize(s.nodeBuf, m)
 		s.nodes = resize(s.nodeLists, int(k))
 		s.nodeLists = s.nodes
-		clear(s.count)
+		s.heads = resize(s.heads, int(k))
 		for _, k := range s.order {
-			s.count[h.node[cpuOf(k)]]++
+			s.heads[h.node[cpuOf(k)]]++
 		}
 		buf := s.nodeBuf
-		for k := range s.nodes {
-			s.nodes[k], buf = buf[:0:s.count[k]], buf[s.count[k]:]
+		for k, n := range s.heads {
+			s.nodes[k], buf = buf[:0:n], buf[n:]
 		}
 		for _, k := range s.order {
 			n := h.node[cpuOf(k)]
@@ -104,20 +126,42 @@ func (s *state) within(local bool, n int32) []int64 {
 	if local && s.nodes != nil {
 		return s.nodes[n]
 	}
+	return s.all()
+}
+
+// all returns all the pCPUs' keys in order, merging the nodes' when moves
+// have left order out of date (steps inside nodes never need it).
+func (s *state) all() []int64 {
+	if !s.stale {
+		return s.order
+	}
+	s.stale = false
+	heads := s.heads
+	clear(heads)
+	for k := range s.order {
+		next, from := int64(-1), -1
+		for n, l := range s.nodes {
+			if h := heads[n]; h < len(l) && (from < 0 || l[h] < next) {
+				next, from = l[h], n
+			}
+		}
+		s.order[k] = next
+		heads[from]++
+	}
 	return s.order
 }
 
 // busiest and freest return the busiest pCPU and the freest (the
 // highest and lowest key); there must be one.
-func (s *state) busiest() int32 { return cpuOf(s.order[len(s.order)-1]) }
-func (s *state) freest() int32  { return cpuOf(s.order[0]) }
+func (s *state) busiest() int32 { return cpuOf(s.hi) }
+func (s *state) freest() int32  { return cpuOf(s.lo) }
 
 // spread is the busiest pCPU's load minus the freest's.
 func (s *state) spread() int64 {
 	if len(s.order) == 0 {
 		return 0
 	}
-	return s.order[len(s.order)-1]>>keyShift - s.order[0]>>keyShift
+	return s.hi>>keyShift - s.lo>>keyShift
 }
 
 // move puts movable vCPU v on pCPU to.
@@ -143,9 +187,25 @@ func (s *state) move(v, to int32, why string) {
 func (s *state) setLoad(c int32, l int64) {
 	old, key := s.key[c], keyOf(c, l)
 	s.load[c], s.key[c] = l, key
-	resort(s.order, old, key)
-	if s.nodes != nil {
-		resort(s.nodes[s.h.node[c]], old, key)
+	s.gen++
+	if s.nodes == nil {
+		resort(s.order, old, key)
+		s.hi, s.lo = s.order[len(s.order)-1], s.order[0]
+		return
+	}
+	resort(s.nodes[s.h.node[c]], old, key)
+	s.stale = true
+	s.hi, s.lo = -1, -1
+	for _, l := range s.nodes {
+		if len(l) > 0 {
+			s.hi, s.lo = max(s.hi, l[len(l)-1]), l[0]
+			break
+		}
+	}
+	for _, l := range s.nodes {
+		if len(l) > 0 {
+			s.hi, s.lo = max(s.hi, l[len(l)-1]), min(s.lo, l[0])
+		}
 	}
 }
 
@@ -174,17 +234,21 @@ func resort(o []int64, old, key int64) {
 }
 
 // search returns the first index of sorted o whose key is not below k.
+// It halves o without a branch on the comparison, which the search cannot
+// predict.
 func search(o []int64, k int64) int {
-	i, j := 0, len(o)
-	for i < j {
-		h := int(uint(i+j) >> 1)
-		if o[h] < k {
-			i = h + 1
-		} else {
-			j = h
+	base, n := 0, len(o)
+	for n > 1 {
+		half := n >> 1
+		if o[base+half-1] < k {
+			base += half
 		}
+		n -= half
 	}
-	return i
+	if n == 1 && o[base] < k {
+		base++
+	}
+	return base
 }
 
 // undo takes back the moves made after the first n.
@@ -196,24 +260,67 @@ func (s *state) undo(n int) {
 	}
 }
 
-// spreadAfter is the spread once load d leaves pCPU a for pCPU b.
+// spreadAfter is the spread once load d leaves pCPU a for pCPU b: the
+// new loads of a and b against the busiest and the freest of the others.
 func (s *state) spreadAfter(a, b int32, d int64) int64 {
 	na, nb := s.load[a]-d, s.load[b]+d
-	mx, mn := max(na, nb), min(na, nb)
-	m := len(s.order)
-	for k := m - 1; k >= max(0, m-3); k-- {
-		if c := cpuOf(s.order[k]); c != a && c != b {
-			mx = max(mx, s.load[c])
+	r := s.restFor(b)
+	hi, lo := int64(math.MinInt64), int64(math.MaxInt64)
+	for _, c := range r.top {
+		if c >= 0 && c != a {
+			hi = s.load[c]
 			break
 		}
 	}
-	for k := 0; k < min(3, m); k++ {
-		if c := cpuOf(s.order[k]); c != a && c != b {
-			mn = min(mn, s.load[c])
+	for _, c := range r.bottom {
+		if c >= 0 && c != a {
+			lo = s.load[c]
 			break
 		}
 	}
-	return mx - mn
+	return max(na, nb, hi) - min(na, nb, lo)
+}
+
+// restFor returns the two busiest and the two freest pCPUs other than b:
+// whatever a is, one of each is neither a nor b.
+func (s *state) restFor(b int32) *rest {
+	r := &s.rest
+	if r.b == b && r.gen == s.gen {
+		return r
+	}
+	r.b, r.gen = b, s.gen
+	r.top, r.bottom = [2]int32{-1, -1}, [2]int32{-1, -1}
+	var top, bottom [2]int64 // their keys
+	lists := s.nodes
+	if lists == nil {
+		lists = [][]int64{s.order}
+	}
+	for _, o := range lists {
+		m := len(o)
+		for k := m - 1; k >= max(0, m-3); k-- {
+			if c := cpuOf(o[k]); c != b {
+				switch {
+				case r.top[0] < 0 || o[k] > top[0]:
+					r.top[1], top[1] = r.top[0], top[0]
+					r.top[0], top[0] = c, o[k]
+				case r.top[1] < 0 || o[k] > top[1]:
+					r.top[1], top[1] = c, o[k]
+				}
+			}
+		}
+		for k := 0; k < min(3, m); k++ {
+			if c := cpuOf(o[k]); c != b {
+				switch {
+				case r.bottom[0] < 0 || o[k] < bottom[0]:
+					r.bottom[1], bottom[1] = r.bottom[0], bottom[0]
+					r.bottom[0], bottom[0] = c, o[k]
+				case r.bottom[1] < 0 || o[k] < bottom[1]:
+					r.bottom[1], bottom[1] = c, o[k]
+				}
+			}
+		}
+	}
+	return r
 }
 
 // plan lists, in the order they first moved, the vCPUs whose pCPU differs

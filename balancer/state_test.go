@@ -36,7 +36,7 @@ func TestState_MovesKeepOrderAndLoads(t *testing.T) {
 			}
 			return true
 		}
-		if !sorted(st.order) {
+		if !sorted(st.all()) {
 			t.Fatalf("%s: order not sorted by (load, index)", when)
 		}
 		n := 0

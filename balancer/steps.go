@@ -96,14 +96,21 @@ func (s *state) bestSwap(local bool) (candidate, bool) {
 			}
 			continue
 		}
+		back := s.back[:0] // the vCPUs of b that may go to a
+		for _, w := range s.on[b] {
+			if x := &s.h.vcpus[w]; s.h.allowed(x, a) {
+				back = append(back, vload{w, x.load})
+			}
+		}
+		s.back = back
 		for _, v := range s.on[a] {
 			dv := s.h.vcpus[v].load
-			if dv <= 0 || !s.h.allowed(&s.h.vcpus[v], b) {
+			if dv <= 0 || len(back) == 0 || !s.h.allowed(&s.h.vcpus[v], b) {
 				continue
 			}
-			for _, w := range s.on[b] {
-				if d := dv - s.h.vcpus[w].load; d > 0 && d < gap && s.h.allowed(&s.h.vcpus[w], a) {
-					s.consider(&best, &found, v, w, a, b, d)
+			for _, w := range back {
+				if d := dv - w.load; d > 0 && d < gap {
+					s.consider(&best, &found, v, w.v, a, b, d)
 				}
 			}
 		}
@@ -117,4 +124,10 @@ func (s *state) bestSwap(local bool) (candidate, bool) {
 func (s *state) cannotBeat(best *candidate, a, b int32, gap int64) bool {
 	lbS, lbQ := s.spreadAfter(a, b, gap/2), -(gap*gap)/4
 	return lbS > best.spread || lbS == best.spread && lbQ > best.sq
+}
+
+// vload is a vCPU and its load.
+type vload struct {
+	v    int32
+	load int64
 }
