@@ -1,9 +1,6 @@
 package balancer
 
-import (
-	"math"
-	"slices"
-)
+import "slices"
 
 // state is one placement of a host's vCPUs during the search: per-pCPU
 // loads (background and unmovable vCPUs included), the movable vCPUs on
@@ -17,8 +14,7 @@ type state struct {
 	on    [][]int32 // per pCPU: its movable vCPUs
 	order []int64   // the pCPUs' keys, sorted: freest first (see all)
 	nodes [][]int64 // per NUMA node: its pCPUs' keys, sorted (nil: one node)
-	gen   uint64    // counts load changes
-	rest  rest      // the last pair spreadAfter looked at
+	ext   extremes  // for spreadAfter
 	hi    int64     // the highest key: the busiest pCPU's
 	lo    int64     // the lowest key: the freest pCPU's
 	stale bool      // order is out of date: with nodes, moves keep theirs only
@@ -31,6 +27,7 @@ type state struct {
 	nodeLists [][]int64
 	heads     []int   // per node, for all
 	back      []vload // for bestSwap
+	taken     []int   // for extremes
 	last      []int32
 	moved     []int32
 }
@@ -46,12 +43,11 @@ func keyOf(c int32, l int64) int64 { return l<<keyShift | int64(c) }
 // cpuOf returns the pCPU of a key.
 func cpuOf(k int64) int32 { return int32(k & (1<<keyShift - 1)) }
 
-// rest is what spreadAfter knows of the pCPUs other than b, valid while
-// gen is the state's.
-type rest struct {
-	b           int32
-	gen         uint64
-	top, bottom [2]int32 // the two busiest and the two freest, or -1
+// extremes is what spreadAfter needs of the order, kept until a load
+// changes (ok false).
+type extremes struct {
+	ok          bool
+	top, bottom [3]int32 // the busiest and the freest pCPUs, or -1
 }
 
 // step is one move of the search, kept to undo it and to explain it.
@@ -66,7 +62,7 @@ func newState(h *host) *state { return new(state).reset(h) }
 // reusing s's arrays.
 func (s *state) reset(h *host) *state {
 	m, n := len(h.cpus), len(h.vcpus)
-	s.h, s.trail, s.rest = h, s.trail[:0], rest{b: -1}
+	s.h, s.trail, s.ext = h, s.trail[:0], extremes{}
 	s.at, s.load, s.key, s.order = resize(s.at, n), resize(s.load, m), resize(s.key, m), resize(s.order, m)
 	s.on, s.count = resize(s.on, m), resize(s.count, m)
 	copy(s.load, h.bg)
@@ -186,8 +182,7 @@ func (s *state) move(v, to int32, why string) {
 // (and in its node's), shifting only the keys it passes.
 func (s *state) setLoad(c int32, l int64) {
 	old, key := s.key[c], keyOf(c, l)
-	s.load[c], s.key[c] = l, key
-	s.gen++
+	s.load[c], s.key[c], s.ext.ok = l, key, false
 	if s.nodes == nil {
 		resort(s.order, old, key)
 		s.hi, s.lo = s.order[len(s.order)-1], s.order[0]
@@ -234,15 +229,14 @@ func resort(o []int64, old, key int64) {
 }
 
 // search returns the first index of sorted o whose key is not below k.
-// It halves o without a branch on the comparison, which the search cannot
-// predict.
+// It halves o without a branch on the comparison, which nothing predicts:
+// keys are not negative, so x-k < 0 exactly when x < k, and its sign bit,
+// shifted down, is all ones then.
 func search(o []int64, k int64) int {
 	base, n := 0, len(o)
 	for n > 1 {
 		half := n >> 1
-		if o[base+half-1] < k {
-			base += half
-		}
+		base += half & int((o[base+half-1]-k)>>63)
 		n -= half
 	}
 	if n == 1 && o[base] < k {
@@ -263,64 +257,61 @@ func (s *state) undo(n int) {
 // spreadAfter is the spread once load d leaves pCPU a for pCPU b: the
 // new loads of a and b against the busiest and the freest of the others.
 func (s *state) spreadAfter(a, b int32, d int64) int64 {
+	if !s.ext.ok {
+		s.extremes()
+	}
 	na, nb := s.load[a]-d, s.load[b]+d
-	r := s.restFor(b)
-	hi, lo := int64(math.MinInt64), int64(math.MaxInt64)
-	for _, c := range r.top {
-		if c >= 0 && c != a {
-			hi = s.load[c]
+	hi, lo := max(na, nb), min(na, nb)
+	for _, c := range s.ext.top {
+		if c != a && c != b {
+			if c >= 0 {
+				hi = max(hi, s.load[c])
+			}
 			break
 		}
 	}
-	for _, c := range r.bottom {
-		if c >= 0 && c != a {
-			lo = s.load[c]
+	for _, c := range s.ext.bottom {
+		if c != a && c != b {
+			if c >= 0 {
+				lo = min(lo, s.load[c])
+			}
 			break
 		}
 	}
-	return max(na, nb, hi) - min(na, nb, lo)
+	return hi - lo
 }
 
-// restFor returns the two busiest and the two freest pCPUs other than b:
-// whatever a is, one of each is neither a nor b.
-func (s *state) restFor(b int32) *rest {
-	r := &s.rest
-	if r.b == b && r.gen == s.gen {
-		return r
-	}
-	r.b, r.gen = b, s.gen
-	r.top, r.bottom = [2]int32{-1, -1}, [2]int32{-1, -1}
-	var top, bottom [2]int64 // their keys
+// extremes finds the three busiest and the three freest pCPUs (-1 where
+// there are fewer): whatever a and b are, one of each is neither.
+func (s *state) extremes() {
+	e := &s.ext
+	e.ok = true
 	lists := s.nodes
 	if lists == nil {
 		lists = [][]int64{s.order}
 	}
-	for _, o := range lists {
-		m := len(o)
-		for k := m - 1; k >= max(0, m-3); k-- {
-			if c := cpuOf(o[k]); c != b {
-				switch {
-				case r.top[0] < 0 || o[k] > top[0]:
-					r.top[1], top[1] = r.top[0], top[0]
-					r.top[0], top[0] = c, o[k]
-				case r.top[1] < 0 || o[k] > top[1]:
-					r.top[1], top[1] = c, o[k]
-				}
+	s.taken = resize(s.taken, 2*len(lists))
+	hi, lo := s.taken[:len(lists)], s.taken[len(lists):] // per list: how many taken from its top and bottom
+	for k := range 3 {
+		e.top[k], e.bottom[k] = -1, -1
+		top, bottom := -1, -1
+		for n, o := range lists {
+			if m := len(o) - hi[n]; m > 0 && (top < 0 || o[m-1] > lists[top][len(lists[top])-1-hi[top]]) {
+				top = n
+			}
+			if m := lo[n]; m < len(o) && (bottom < 0 || o[m] < lists[bottom][lo[bottom]]) {
+				bottom = n
 			}
 		}
-		for k := 0; k < min(3, m); k++ {
-			if c := cpuOf(o[k]); c != b {
-				switch {
-				case r.bottom[0] < 0 || o[k] < bottom[0]:
-					r.bottom[1], bottom[1] = r.bottom[0], bottom[0]
-					r.bottom[0], bottom[0] = c, o[k]
-				case r.bottom[1] < 0 || o[k] < bottom[1]:
-					r.bottom[1], bottom[1] = c, o[k]
-				}
-			}
+		if top >= 0 {
+			e.top[k] = cpuOf(lists[top][len(lists[top])-1-hi[top]])
+			hi[top]++
+		}
+		if bottom >= 0 {
+			e.bottom[k] = cpuOf(lists[bottom][lo[bottom]])
+			lo[bottom]++
 		}
 	}
-	return r
 }
 
 // plan lists, in the order they first moved, the vCPUs whose pCPU differs

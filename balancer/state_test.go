@@ -7,12 +7,22 @@ import (
 )
 
 // TestState_MovesKeepOrderAndLoads checks the search's bookkeeping over
-// random moves and their undoing: loads are the sum of what is on each
-// pCPU, the host's and each node's pCPUs stay sorted by (load, index),
-// and undo restores the start.
+// random moves and their undoing, with and without NUMA nodes: loads are
+// the sum of what is on each pCPU, the host's and each node's pCPUs stay
+// sorted by (load, index), the busiest and the freest are at hand,
+// spreadAfter agrees with moving the load and measuring, and undo
+// restores the start.
 func TestState_MovesKeepOrderAndLoads(t *testing.T) {
+	t.Run("two nodes", func(t *testing.T) { testStateMoves(t, false) })
+	t.Run("one node", func(t *testing.T) { testStateMoves(t, true) })
+}
+
+func testStateMoves(t *testing.T, flat bool) {
 	r := rand.New(rand.NewPCG(8, 9))
 	s, cfg := bigHost(r, 300, 32)
+	if flat {
+		cfg.Topology.Nodes = nil
+	}
 	h := newHost(&s, &cfg, nil)
 	for i := range h.vcpus {
 		h.vcpus[i].load, h.vcpus[i].mov = int64(r.IntN(100_001)), true
@@ -51,8 +61,26 @@ func TestState_MovesKeepOrderAndLoads(t *testing.T) {
 				t.Fatalf("%s: node %d's order not sorted", when, k)
 			}
 		}
-		if st.nodes == nil || n != len(st.order) {
+		if flat != (st.nodes == nil) || !flat && n != len(st.order) {
 			t.Fatalf("%s: node orders hold %d pCPUs, want %d", when, n, len(st.order))
+		}
+		o := st.all()
+		if st.busiest() != cpuOf(o[len(o)-1]) || st.freest() != cpuOf(o[0]) {
+			t.Fatalf("%s: busiest %d and freest %d, want %d and %d", when,
+				st.busiest(), st.freest(), cpuOf(o[len(o)-1]), cpuOf(o[0]))
+		}
+		for range 20 {
+			a, b := int32(r.IntN(len(h.cpus))), int32(r.IntN(len(h.cpus)))
+			if a == b {
+				continue
+			}
+			d := int64(r.IntN(int(st.load[a]) + 1))
+			after := slices.Clone(st.load)
+			after[a] -= d
+			after[b] += d
+			if got, want := st.spreadAfter(a, b, d), slices.Max(after)-slices.Min(after); got != want {
+				t.Fatalf("%s: spreadAfter(%d, %d, %d) = %d, want %d", when, a, b, d, got, want)
+			}
 		}
 	}
 	for range 2000 {
@@ -64,5 +92,23 @@ func TestState_MovesKeepOrderAndLoads(t *testing.T) {
 	check("after undo")
 	if !slices.Equal(start, st.load) {
 		t.Errorf("undo did not restore the loads")
+	}
+}
+
+// TestSearch checks the branch-free binary search against the library's.
+func TestSearch(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		o := make([]int64, r.IntN(40))
+		for i := range o {
+			o[i] = int64(r.IntN(50)) << keyShift
+		}
+		slices.Sort(o)
+		o = slices.Compact(o)
+		k := int64(r.IntN(52)) << keyShift
+		want, _ := slices.BinarySearch(o, k)
+		if got := search(o, k); got != want {
+			t.Fatalf("search(%v, %d) = %d, want %d", o, k, got, want)
+		}
 	}
 }
