@@ -55,7 +55,7 @@ func (s *state) bestFill(local bool) (candidate, bool) {
 		if local && s.h.node[a] != s.h.node[b] {
 			continue
 		}
-		if s.spreadAfter(a, b, gap/2) > cur || found && s.cannotBeat(&best, a, b, gap) {
+		if lb := s.spreadAfter(a, b, gap/2); lb > cur || found && beyond(&best, lb, gap) {
 			if k < m-1 && k > 3 {
 				break
 			}
@@ -122,8 +122,13 @@ func (s *state) bestSwap(local bool) (candidate, bool) {
 // best: at most it moves half the gap, which bounds both the spread after
 // and the change of the sum of squares.
 func (s *state) cannotBeat(best *candidate, a, b int32, gap int64) bool {
-	lbS, lbQ := s.spreadAfter(a, b, gap/2), -(gap*gap)/4
-	return lbS > best.spread || lbS == best.spread && lbQ > best.sq
+	return beyond(best, s.spreadAfter(a, b, gap/2), gap)
+}
+
+// beyond is cannotBeat given the spread after half the gap moved.
+func beyond(best *candidate, spread, gap int64) bool {
+	sq := -(gap * gap) / 4
+	return spread > best.spread || spread == best.spread && sq > best.sq
 }
 
 // vload is a vCPU and its load.

@@ -9,20 +9,33 @@ const tieScan = 32
 // lowest index.
 func (s *state) freestFor(v, a int32, local bool) int32 {
 	x := &s.h.vcpus[v]
+	var mask []uint64 // x's allowed pCPUs, when a mask has them
+	if x.mask >= 0 {
+		mask = s.h.masks[x.mask]
+	}
 	node := s.h.node
 	best, ties := int32(-1), 0
+	var bestLoad int64
 	var bestLocal bool // best is in a's node
 	var bestSib int64  // the load on best's siblings, once ties > 0
+	// within holds only a's node when local.
 	for _, k := range s.within(local, node[a]) {
 		c := cpuOf(k)
-		if c == a || local && node[c] != node[a] || !s.h.allowed(x, c) {
+		switch {
+		case c == a:
+			continue
+		case mask != nil:
+			if mask[c>>6]&(1<<(c&63)) == 0 {
+				continue
+			}
+		case x.mask != anyCPU && !s.h.allowed(x, c):
 			continue
 		}
 		switch {
 		case best < 0:
-			best = c
+			best, bestLoad = c, k>>keyShift
 			continue
-		case s.load[c] != s.load[best] || ties >= tieScan:
+		case k>>keyShift != bestLoad || ties >= tieScan:
 			return best
 		}
 		if ties == 0 {
