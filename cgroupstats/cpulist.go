@@ -6,9 +6,11 @@ import (
 	"k8s.io/utils/cpuset"
 )
 
-// maxCPU bounds CPU numbers in lists so that a malformed file cannot make
-// a parser allocate a huge bitmask.
-const maxCPU = 1 << 14
+// maxCPU bounds CPU numbers (they are below it) so that a malformed file
+// cannot make a parser allocate a huge bitmask: Linux is built for at most
+// 8,192 CPUs (NR_CPUS), the bound pinning/cpulist keeps for libvirt's and
+// the operator's lists too.
+const maxCPU = 8192
 
 // parseCPUList parses a kernel CPU list such as "0-3,8,10-11" into the
 // bitmask mask (cleared first, grown as needed). An empty list is an empty

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"k8s.io/utils/cpuset"
+
+	"github.com/vsched/vsched/pinning/cpulist"
 )
 
 // MetadataNS is the namespace URI of vsched's element in a domain's
@@ -20,13 +22,10 @@ const (
 	MetadataKey = "vsched"
 )
 
-// Limits that keep a hostile or corrupt description from allocating
-// without bound: libvirt allows at most 16384 vCPUs (QEMU fewer), and
-// Linux at most 8192 CPUs (NR_CPUS).
-const (
-	maxVCPUs = 16384
-	maxCPUID = 1 << 16
-)
+// maxVCPUs keeps a hostile or corrupt description from allocating without
+// bound: libvirt allows at most 16384 vCPUs (QEMU fewer). CPU lists are
+// bounded by cpulist.Max.
+const maxVCPUs = 16384
 
 // domainXML is the part of a domain's live XML (virDomainGetXMLDesc) that
 // vsched reads.
@@ -101,7 +100,7 @@ func parseDomainXML(s string) (domainInfo, error) {
 	if d.VCPUs, err = onlineVCPUs(&x); err != nil {
 		return fail("vcpus", err)
 	}
-	if d.CPUSet, err = parseCPUList(x.VCPU.CPUSet); err != nil {
+	if d.CPUSet, err = cpulist.Parse(x.VCPU.CPUSet); err != nil {
 		return fail("vcpu cpuset", err)
 	}
 	for _, p := range x.CPUTune.VCPUPin {
@@ -109,7 +108,7 @@ func parseDomainXML(s string) (domainInfo, error) {
 		if err != nil {
 			return fail("vcpupin vcpu", err)
 		}
-		set, err := parseCPUList(p.CPUSet)
+		set, err := cpulist.Parse(p.CPUSet)
 		if err != nil {
 			return fail("vcpupin cpuset", err)
 		}
@@ -119,7 +118,7 @@ func parseDomainXML(s string) (domainInfo, error) {
 		d.Pins[v] = set
 	}
 	if m := x.NUMATune.Memory; m != nil && (m.Mode == "" || m.Mode == "strict") {
-		if d.NodeSet, err = parseCPUList(m.NodeSet); err != nil {
+		if d.NodeSet, err = cpulist.Parse(m.NodeSet); err != nil {
 			return fail("numatune nodeset", err)
 		}
 	}
@@ -170,55 +169,4 @@ func parseInt(s string, limit int) (int, error) {
 		return 0, fmt.Errorf("%d out of range 0-%d", n, limit)
 	}
 	return n, nil
-}
-
-// parseCPUList parses a libvirt CPU (or NUMA node) list: "0-3,8,^2" is
-// CPUs 0, 1, 3 and 8; "^N" takes N out of the set the other items make.
-// An empty string is the empty set.
-func parseCPUList(s string) (cpuset.CPUSet, error) {
-	if strings.TrimSpace(s) == "" {
-		return cpuset.New(), nil
-	}
-	type span struct {
-		lo, hi int
-		out    bool
-	}
-	var spans []span
-	top := -1
-	for item := range strings.SplitSeq(s, ",") {
-		item = strings.TrimSpace(item)
-		rest, out := strings.CutPrefix(item, "^")
-		lo, hi, isRange := strings.Cut(rest, "-")
-		a, err := parseInt(lo, maxCPUID)
-		if err != nil {
-			return cpuset.CPUSet{}, fmt.Errorf("in %q: %w", s, err)
-		}
-		b := a
-		if isRange {
-			if b, err = parseInt(hi, maxCPUID); err != nil {
-				return cpuset.CPUSet{}, fmt.Errorf("in %q: %w", s, err)
-			}
-			if b < a {
-				return cpuset.CPUSet{}, fmt.Errorf("in %q: range %d-%d runs backwards", s, a, b)
-			}
-		}
-		spans = append(spans, span{a, b, out})
-		top = max(top, b)
-	}
-	on := make([]bool, top+1)
-	for _, sp := range spans {
-		if !sp.out {
-			for cpu := sp.lo; cpu <= sp.hi; cpu++ {
-				on[cpu] = true
-			}
-		}
-	}
-	for _, sp := range spans {
-		if sp.out {
-			for cpu := sp.lo; cpu <= sp.hi; cpu++ {
-				on[cpu] = false
-			}
-		}
-	}
-	return fromCPUMap(on), nil
 }

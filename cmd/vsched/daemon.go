@@ -17,6 +17,7 @@ import (
 	"github.com/vsched/vsched/cgroupstats"
 	"github.com/vsched/vsched/pinning"
 	"github.com/vsched/vsched/pinning/checkpoint"
+	"github.com/vsched/vsched/pinning/cpulist"
 )
 
 // runDaemon validates the options, opens the kernel, libvirt and
@@ -31,7 +32,7 @@ func runDaemon(ctx context.Context, o *daemonOptions, stderr io.Writer) error {
 	policy, _ := balancer.PolicyByName(o.policy) // validated above
 	want := cpuset.New()
 	if o.cpus != "" {
-		want, _ = parseCPUList(o.cpus) // validated above
+		want, _ = cpulist.Parse(o.cpus) // validated above
 	}
 	host, err := newHostView(o.sysRoot, want)
 	if err != nil {

@@ -1,18 +1,15 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/pflag"
-	"k8s.io/utils/cpuset"
 
 	"github.com/vsched/vsched/balancer"
+	"github.com/vsched/vsched/pinning/cpulist"
 )
 
 // daemonOptions holds the daemon's command line, as DESIGN.md's contract
@@ -74,7 +71,7 @@ func (o *daemonOptions) register(fs *pflag.FlagSet) {
 	fs.IntVar(&o.confirm, "confirm", o.confirm, "act only when `N` consecutive cycles find the same imbalance (1 with --once)")
 	fs.Float64Var(&o.threshold, "threshold", o.threshold, "rebalance when the busiest pCPU exceeds the freest by more than `N` percentage points")
 	fs.StringVar(&o.policy, "policy", o.policy, "balancing `POLICY`: adaptive or classic")
-	fs.StringVar(&o.cpus, "cpus", "", "pCPUs to balance over, as a `LIST` like 2-7,12 (default: all online except the kernel's isolated CPUs)")
+	fs.StringVar(&o.cpus, "cpus", "", "pCPUs to balance over, as a `LIST` like 2-7,12 or 0-15,^3 (default: all online except the kernel's isolated CPUs)")
 	fs.StringSliceVar(&o.exclude, "exclude", nil, "domain `NAME`s never to pin, comma-separated (their load still counts)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "plan and log every move, pin nothing")
 	fs.BoolVar(&o.once, "once", false, "run one cycle (two samples one interval apart) and exit")
@@ -129,8 +126,8 @@ func (o *daemonOptions) validate() error {
 		return fmt.Errorf("%w: --log-level %q: %w", errUsage, o.logLevel, err)
 	}
 	if o.cpus != "" {
-		if _, err := parseCPUList(o.cpus); err != nil {
-			return fmt.Errorf("%w: --cpus %q: %w", errUsage, o.cpus, err)
+		if _, err := cpulist.Parse(o.cpus); err != nil {
+			return fmt.Errorf("%w: --cpus: %w", errUsage, err)
 		}
 	}
 	for _, r := range []struct{ flag, dir string }{{"--cgroup-root", o.cgroupRoot}, {"--proc-root", o.procRoot}, {"--sys-root", o.sysRoot}} {
@@ -156,27 +153,6 @@ func checkDir(dir string) error {
 // policy judging on averages older than this would act on a host that no
 // longer exists.
 const maxWindow = 10 * time.Minute
-
-// maxCPU bounds CPU numbers: Linux's NR_CPUS is at most 8192. Without it a
-// list like "0-999999999" would build a set of a billion CPUs.
-const maxCPU = 8191
-
-// parseCPUList parses a kernel-style CPU list ("2-7,12") into a CPU set,
-// tolerating surrounding white space as the kernel's own files have.
-func parseCPUList(s string) (cpuset.CPUSet, error) {
-	s = strings.TrimSpace(s)
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '-' }) {
-		f = strings.TrimSpace(f)
-		if n, err := strconv.Atoi(f); errors.Is(err, strconv.ErrRange) || n > maxCPU {
-			return cpuset.New(), fmt.Errorf("CPU %s out of range (at most %d)", f, maxCPU)
-		}
-	}
-	set, err := cpuset.Parse(s)
-	if err != nil {
-		return cpuset.New(), err
-	}
-	return set, nil
-}
 
 // excluded reports whether the domain name is one --exclude names.
 func (o *daemonOptions) excluded(name string) bool {

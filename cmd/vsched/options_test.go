@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"k8s.io/utils/cpuset"
 
 	"github.com/vsched/vsched/balancer"
@@ -110,32 +109,6 @@ func TestValidate_WindowDefaults(t *testing.T) {
 func nan() float64 {
 	zero := 0.0
 	return zero / zero
-}
-
-func TestParseCPUList(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      string
-		want    []int
-		wantErr bool
-	}{
-		{"RangesAndSingles", "2-7,12", []int{2, 3, 4, 5, 6, 7, 12}, false},
-		{"KernelFileWithNewline", " 0-3\n", []int{0, 1, 2, 3}, false},
-		{"Empty_NoCPUs", "\n", nil, false},
-		{"Reversed_Error", "3-1", nil, true},
-		{"Garbage_Error", "x", nil, true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseCPUList(tc.in)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("parseCPUList(%q) error %v, want error %v", tc.in, err, tc.wantErr)
-			}
-			if diff := cmp.Diff(cpuset.New(tc.want...), got, cpusetEqual); diff != "" {
-				t.Errorf("parseCPUList(%q) (-want +got):\n%s", tc.in, diff)
-			}
-		})
-	}
 }
 
 func TestExcluded(t *testing.T) {

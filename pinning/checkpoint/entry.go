@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"k8s.io/utils/cpuset"
+
+	"github.com/vsched/vsched/pinning/cpulist"
 )
 
 // ID names one vCPU of one domain: the domain's UUID and the vCPU id libvirt
@@ -55,8 +57,8 @@ func (e Entry) validate() error {
 		if p.set.IsEmpty() {
 			return fmt.Errorf("%w: %s: empty %s pin", ErrInvalidEntry, e.ID(), p.what)
 		}
-		if l := p.set.List(); l[0] < 0 || l[len(l)-1] > maxCPU {
-			return fmt.Errorf("%w: %s: %s pin %s outside CPUs 0-%d", ErrInvalidEntry, e.ID(), p.what, p.set, maxCPU)
+		if l := p.set.List(); l[0] < 0 || l[len(l)-1] > cpulist.Max {
+			return fmt.Errorf("%w: %s: %s pin %s outside CPUs 0-%d", ErrInvalidEntry, e.ID(), p.what, p.set, cpulist.Max)
 		}
 	}
 	return nil

@@ -2,22 +2,15 @@ package checkpoint
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"slices"
-	"strconv"
-	"strings"
 
-	"k8s.io/utils/cpuset"
+	"github.com/vsched/vsched/pinning/cpulist"
 )
 
 // Version is the version of the file format this package writes and reads.
 const Version = 1
-
-// maxCPU bounds CPU numbers in a file: Linux's NR_CPUS is at most 8192.
-// Without it a list like "0-999999999" would build a set of a billion CPUs.
-const maxCPU = 8191
 
 // castagnoli is the CRC-32C table of the checksum.
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -118,22 +111,11 @@ func decode(data []byte) (map[ID]Entry, error) {
 func (fe fileEntry) entry() (Entry, error) {
 	e := Entry{UUID: fe.UUID, Name: fe.Name, VCPU: fe.VCPU}
 	var err error
-	if e.Original, err = parseCPUs(fe.Original); err != nil {
+	if e.Original, err = cpulist.Parse(fe.Original); err != nil {
 		return Entry{}, fmt.Errorf("%w: %s: original pin: %w", ErrInvalidEntry, e.ID(), err)
 	}
-	if e.Set, err = parseCPUs(fe.Set); err != nil {
+	if e.Set, err = cpulist.Parse(fe.Set); err != nil {
 		return Entry{}, fmt.Errorf("%w: %s: set pin: %w", ErrInvalidEntry, e.ID(), err)
 	}
 	return e, e.validate()
-}
-
-// parseCPUs parses a CPU list, refusing CPU numbers above maxCPU before
-// cpuset.Parse expands a range.
-func parseCPUs(s string) (cpuset.CPUSet, error) {
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '-' }) {
-		if n, err := strconv.Atoi(strings.TrimSpace(f)); errors.Is(err, strconv.ErrRange) || n > maxCPU {
-			return cpuset.New(), fmt.Errorf("CPU %s out of range (at most %d)", f, maxCPU)
-		}
-	}
-	return cpuset.Parse(s)
 }
