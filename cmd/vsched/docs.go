@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
+	"github.com/spf13/pflag"
+
+	"github.com/vsched/vsched/balancer"
 )
 
 // manSection is the man page section of a system administration daemon.
@@ -126,4 +130,32 @@ func writeBashCompletion(root *cobra.Command, file string) (err error) {
 		return fmt.Errorf("bash completion %s: %w", file, err)
 	}
 	return nil
+}
+
+// completeValues tells shell completion, for the flags of root and its
+// subcommands, the values a flag takes or the kind of path it names.
+func completeValues(root *cobra.Command) {
+	values := map[string][]string{
+		"policy":     balancer.PolicyNames(),
+		"format":     {"text", "json"},
+		"log-format": {"text", "json"},
+		"log-level":  {"debug", "info", "warn", "error"},
+	}
+	dirs := []string{"cgroup-root", "proc-root", "sys-root", "state-dir", "man-dir"}
+	files := map[string][]string{"scenario": {"json"}, "plot": {"svg"}, "bash-completion": nil}
+	cmds := append([]*cobra.Command{root}, root.Commands()...)
+	for _, cmd := range cmds {
+		cmd.Flags().VisitAll(func(f *pflag.Flag) {
+			switch {
+			case values[f.Name] != nil:
+				_ = cmd.RegisterFlagCompletionFunc(f.Name, cobra.FixedCompletions(values[f.Name], cobra.ShellCompDirectiveNoFileComp))
+			case slices.Contains(dirs, f.Name):
+				_ = cmd.MarkFlagDirname(f.Name)
+			default:
+				if ext, ok := files[f.Name]; ok {
+					_ = cmd.MarkFlagFilename(f.Name, ext...)
+				}
+			}
+		})
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -132,5 +133,33 @@ func TestDocsVersion_PrintsVschedAndTheLinkedVersion(t *testing.T) {
 				t.Errorf("vsched --version = %q, want %q", stdout.String(), tc.want)
 			}
 		})
+	}
+}
+
+// TestCompletion_FlagValues asks the binary, as the installed bash
+// completion does, for the values of flags that take a fixed set and for
+// the kind of path the others name.
+func TestCompletion_FlagValues(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string // candidates, then ":" and cobra's directive
+	}{
+		{[]string{"--policy", ""}, []string{"adaptive", "classic", ":4"}},
+		{[]string{"--log-format", ""}, []string{"text", "json", ":4"}},
+		{[]string{"--log-level", ""}, []string{"debug", "info", "warn", "error", ":4"}},
+		{[]string{"sample", "--format", ""}, []string{"text", "json", ":4"}},
+		{[]string{"simulate", "--policy", ""}, []string{"adaptive", "classic", ":4"}},
+		{[]string{"simulate", "--scenario", ""}, []string{"json", ":8"}}, // files ending .json
+		{[]string{"--sys-root", ""}, []string{":16"}},                    // directories
+		{[]string{"restore", "--state-dir", ""}, []string{":16"}},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		if code := run(append([]string{"__complete"}, tt.args...), &stdout, &stderr); code != 0 {
+			t.Fatalf("__complete %q: exit %d: %s", tt.args, code, stderr.String())
+		}
+		if got := strings.Fields(stdout.String()); !slices.Equal(got, tt.want) {
+			t.Errorf("__complete %q = %q, want %q", tt.args, got, tt.want)
+		}
 	}
 }

@@ -72,6 +72,7 @@ Without a subcommand vsched runs as a daemon until SIGINT or SIGTERM.`,
 	})
 	cmd.AddCommand(newSampleCmd(), newSimulateCmd(), newRestoreCmd())
 	cmd.AddCommand(newDocsCmd()) // hidden: man pages and completion for make package
+	completeValues(cmd)
 	setVersion(cmd)
 	cmd.CompletionOptions.DisableDefaultCmd = true
 	return cmd
