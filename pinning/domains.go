@@ -88,7 +88,10 @@ func (c *Conn) listDomains(lc *libvirt.Connect) ([]Domain, error) {
 	return out, nil
 }
 
-// describe reads one domain from its live XML and live pins.
+// describe reads one domain from its live XML: one call. libvirt's pin
+// info would take three more (the binding's GetVcpuPinInfo also asks for
+// the node's and the domain's info), about three times the XML's cost on a
+// real libvirtd, and says what the XML says, except under numad placement.
 func (c *Conn) describe(dom *libvirt.Domain) (Domain, error) {
 	s, err := dom.GetXMLDesc(0)
 	if err != nil {
@@ -98,9 +101,11 @@ func (c *Conn) describe(dom *libvirt.Domain) (Domain, error) {
 	if err != nil {
 		return Domain{}, err
 	}
-	maps, err := dom.GetVcpuPinInfo(libvirt.DOMAIN_AFFECT_LIVE)
-	if err != nil {
-		return Domain{}, err
+	var maps [][]bool
+	if info.AutoPlacement {
+		if maps, err = dom.GetVcpuPinInfo(libvirt.DOMAIN_AFFECT_LIVE); err != nil {
+			return Domain{}, err
+		}
 	}
 	return Domain{
 		ID: info.ID, Name: info.Name, UUID: info.UUID,
@@ -112,23 +117,25 @@ func (c *Conn) describe(dom *libvirt.Domain) (Domain, error) {
 	}, nil
 }
 
-// vcpuPins gives each online vCPU of info its live pin. maps is
-// virDomainGetVcpuPinInfo's answer, indexed by vCPU id; the binding asks
-// for as many maps as the domain has online vCPUs, so with a vCPU disabled
-// the highest ids have none, and it sizes each map from the node info,
-// which may miss CPUs past an offline one. Where a map is missing or too
-// short, the vCPU's pin follows libvirt's own rule from the live XML: its
-// <vcpupin>, else the domain's <vcpu cpuset>, else every online host CPU.
+// vcpuPins gives each online vCPU of info its live pin by libvirt's own
+// rule (virDomainDefGetVcpuPinInfoHelper): its <vcpupin>, else the
+// domain's <vcpu cpuset>, else every online host CPU. Under numad
+// placement the rule's last step is numad's advice instead, which only
+// libvirt's pin info tells: maps is that answer, indexed by vCPU id, and
+// nil otherwise. The binding asks for as many maps as the domain has
+// online vCPUs, so with a vCPU disabled the highest ids have none, and it
+// sizes each map from the node info, which may miss CPUs past an offline
+// one: where a map is missing or too short the rule stands.
 func vcpuPins(info domainInfo, maps [][]bool, host hostCPUs) []VCPU {
 	out := make([]VCPU, len(info.VCPUs))
 	for i, id := range info.VCPUs {
 		out[i].ID = id
 		explicit, pinned := info.Pins[id]
 		switch {
-		case id < len(maps) && len(maps[id]) >= host.n:
-			out[i].Pin = fromCPUMap(maps[id])
 		case pinned:
 			out[i].Pin = explicit
+		case id < len(maps) && len(maps[id]) >= host.n:
+			out[i].Pin = fromCPUMap(maps[id])
 		case !info.CPUSet.IsEmpty():
 			out[i].Pin = info.CPUSet
 		default:

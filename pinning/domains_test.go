@@ -120,10 +120,20 @@ func TestVCPUPins(t *testing.T) {
 		want []VCPU
 	}{
 		{
-			name: "MapsForEveryID_MapsWin",
+			name: "NoMaps_XMLPinThenCPUSetThenOnline",
 			info: domainInfo{VCPUs: []int{0, 1}, Pins: map[int]cpuset.CPUSet{0: cpuset.New(7)}},
+			want: []VCPU{{0, cpuset.New(7)}, {1, host.online}},
+		},
+		{
+			name: "NoMaps_UnpinnedTakesDomainCPUSet",
+			info: domainInfo{VCPUs: []int{0, 2}, Pins: map[int]cpuset.CPUSet{2: cpuset.New(5)}, CPUSet: cpuset.New(2, 3)},
+			want: []VCPU{{0, cpuset.New(2, 3)}, {2, cpuset.New(5)}},
+		},
+		{
+			name: "NumadMaps_ForTheUnpinned_XMLPinWins",
+			info: domainInfo{VCPUs: []int{0, 1}, Pins: map[int]cpuset.CPUSet{0: cpuset.New(7)}, AutoPlacement: true},
 			maps: [][]bool{m(3), m(1, 2)},
-			want: []VCPU{{0, cpuset.New(3)}, {1, cpuset.New(1, 2)}},
+			want: []VCPU{{0, cpuset.New(7)}, {1, cpuset.New(1, 2)}},
 		},
 		{
 			name: "GapPastTheMaps_XMLPinThenCPUSetThenOnline",

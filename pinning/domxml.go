@@ -35,9 +35,10 @@ type domainXML struct {
 	Name    string   `xml:"name"`
 	UUID    string   `xml:"uuid"`
 	VCPU    struct {
-		CPUSet  string `xml:"cpuset,attr"`
-		Current string `xml:"current,attr"`
-		Max     string `xml:",chardata"`
+		Placement string `xml:"placement,attr"`
+		CPUSet    string `xml:"cpuset,attr"`
+		Current   string `xml:"current,attr"`
+		Max       string `xml:",chardata"`
 	} `xml:"vcpu"`
 	VCPUs *struct {
 		VCPU []struct {
@@ -74,6 +75,9 @@ type domainInfo struct {
 	CPUSet    cpuset.CPUSet         // <vcpu cpuset>
 	NodeSet   cpuset.CPUSet         // strict <numatune><memory nodeset>
 	Unmanaged bool                  // <vsched manage="no"/>
+	// AutoPlacement is <vcpu placement='auto'>: libvirt pins the vCPUs
+	// without a <vcpupin> where numad advises, which the XML does not say.
+	AutoPlacement bool
 }
 
 // parseDomainXML parses a domain's live XML. Errors wrap ErrDomainXML.
@@ -103,6 +107,7 @@ func parseDomainXML(s string) (domainInfo, error) {
 	if d.CPUSet, err = cpulist.Parse(x.VCPU.CPUSet); err != nil {
 		return fail("vcpu cpuset", err)
 	}
+	d.AutoPlacement = strings.TrimSpace(x.VCPU.Placement) == "auto"
 	for _, p := range x.CPUTune.VCPUPin {
 		v, err := parseInt(p.VCPU, maxVCPUs-1)
 		if err != nil {

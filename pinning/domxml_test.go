@@ -100,6 +100,13 @@ func TestParseDomainXML(t *testing.T) {
 			want: domainInfo{ID: -1, VCPUs: []int{0}, CPUSet: none, NodeSet: none},
 		},
 		{
+			name: "NumadPlacement_Auto",
+			xml: `<domain><vcpu placement='auto'>2</vcpu><cputune><vcpupin vcpu='1' cpuset='3'/></cputune>
+			      <numatune><memory mode='strict' placement='auto'/></numatune></domain>`,
+			want: domainInfo{ID: -1, VCPUs: []int{0, 1}, Pins: map[int]cpuset.CPUSet{1: set("3")}, CPUSet: none, NodeSet: none,
+				AutoPlacement: true},
+		},
+		{
 			name: "CPUSetWithExclusion_Subtracted",
 			xml:  `<domain><vcpu cpuset='0-5,^2,8'>1</vcpu></domain>`,
 			want: domainInfo{ID: -1, VCPUs: []int{0}, CPUSet: set("0-1,3-5,8"), NodeSet: none},
