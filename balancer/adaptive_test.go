@@ -1,6 +1,7 @@
 package balancer
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -215,5 +216,35 @@ func TestAdaptive_DegenerateInputs_EmptyPlan(t *testing.T) {
 				t.Errorf("got moves %v, want none", got.Moves)
 			}
 		})
+	}
+}
+
+// TestAdaptive_HostChangesSize_OnePolicy: the policy reuses its arrays from
+// call to call, so one policy plans hosts that grow, shrink and vanish (the
+// --cpus taken offline) in turn: never a panic, no move without CPUs, and
+// every move onto one of the host's CPUs that the vCPU may use.
+func TestAdaptive_HostChangesSize_OnePolicy(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	p := NewAdaptive()
+	at := testWindow
+	for i, size := range [][2]int{{300, 64}, {0, 0}, {40, 8}, {600, 128}, {12, 4}, {0, 0}, {300, 64}} {
+		s, cfg := bigHost(r, size[0], max(size[1], 4))
+		if size[1] == 0 {
+			cfg.CPUs = cpuset.New()
+		}
+		s.At, at = at, at+testWindow
+		plan := p.Plan(s, cfg)
+		if cfg.CPUs.IsEmpty() && len(plan.Moves) != 0 {
+			t.Fatalf("call %d, no CPUs: moves %v", i, plan.Moves)
+		}
+		allowed := map[VCPUID]cpuset.CPUSet{}
+		for _, v := range s.VCPUs {
+			allowed[v.ID] = v.Allowed
+		}
+		for _, mv := range plan.Moves {
+			if !cfg.CPUs.Contains(mv.To) || !allowed[mv.ID].IsEmpty() && !allowed[mv.ID].Contains(mv.To) {
+				t.Fatalf("call %d: move %+v outside CPUs %s or allowed %s", i, mv, cfg.CPUs, allowed[mv.ID])
+			}
+		}
 	}
 }

@@ -82,6 +82,7 @@ func (h *host) reset(s *Snapshot, cfg *Config, sets *setCache) *host {
 	}
 	h.cpus, h.src = sets.list(cfg.CPUs), s.VCPUs
 	h.cores, h.vcpus, h.masks = h.cores[:0], h.vcpus[:0], h.masks[:0]
+	h.node, h.core, h.pair, h.bg = h.node[:0], h.core[:0], h.pair[:0], h.bg[:0]
 	m := len(h.cpus)
 	if m == 0 {
 		return h

@@ -336,6 +336,9 @@ func (s *state) plan() (p Plan, vs []int32) {
 		}
 	}
 	vs, s.moved = vs[:n], vs
+	if n == 0 {
+		return p, nil // every vCPU ended where it started
+	}
 	p.Moves = make([]Move, n)
 	for k, v := range vs {
 		p.Moves[k] = s.h.move(&s.h.vcpus[v], s.at[v], s.trail[s.last[v]-1].why)

@@ -42,8 +42,8 @@ type Domain struct {
 }
 
 // Domains lists the running (active) domains, sorted by name, from each
-// one's live XML (one call) and live pins (virDomainGetVcpuPinInfo). A
-// domain that stops while it is being listed is left out.
+// one's live XML: one call per domain (two under numad placement, see
+// describe). A domain that stops while it is being listed is left out.
 func (c *Conn) Domains() ([]Domain, error) {
 	var out []Domain
 	err := c.call("list domains", func(lc *libvirt.Connect) error {

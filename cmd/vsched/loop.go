@@ -251,7 +251,12 @@ func (l *loop) refreshHost() {
 		}
 	case changed:
 		l.warned["topology"] = false
-		l.log.WithFields(logrus.Fields{"online": l.host.topo.Online.String(), "cpus": l.host.cpus.String()}).Info("CPUs changed: balancing over the new set")
+		f := l.log.WithFields(logrus.Fields{"online": l.host.topo.Online.String(), "cpus": l.host.cpus.String()})
+		if l.host.cpus.IsEmpty() {
+			f.Warn("CPUs changed: none to balance over is online; nothing moves until one is")
+		} else {
+			f.Info("CPUs changed: balancing over the new set")
+		}
 		l.hist.reset()
 	}
 }

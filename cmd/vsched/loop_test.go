@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"testing"
@@ -75,6 +77,50 @@ func TestLoop_CrowdedPCPU0_SpreadsInOneCycleThenStaysStill(t *testing.T) {
 	}
 	if n := len(logEntries(t, &h.log, "rebalanced")); n != 1 {
 		t.Errorf("%d \"rebalanced\" info lines, want exactly one (for the one cycle that moved)", n)
+	}
+}
+
+// TestLoop_CPUsToBalanceGoOffline_NothingMovesOneWarning: with --cpus 1-2
+// and both taken offline while vsched runs, it balances over no CPU: one
+// warning, no pin, no crash; back online, it balances again.
+func TestLoop_CPUsToBalanceGoOffline_NothingMovesOneWarning(t *testing.T) {
+	h := newSynthHost(t)
+	l := h.newLoop(testOptions(), nil)
+	dir := sysRoot(t, 4)
+	hv, err := newHostView(dir, cpuset.New(1, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(hv.close)
+	l.host = hv
+	load := busyOnCPU0()
+	online := func(list string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "devices/system/cpu/online"), []byte(list+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 3 { // plans over 1-2: the busy vCPUs pinned to 0 are not its to move
+		h.step(load)
+		cycle(l)
+	}
+	before := h.pins()
+	online("0,3")
+	for range 3 {
+		h.step(load)
+		cycle(l)
+	}
+	if warns := logEntries(t, &h.log, "CPUs changed: none to balance over is online; nothing moves until one is"); len(warns) != 1 {
+		t.Errorf("%d warnings that no CPU to balance over is online, want 1", len(warns))
+	}
+	if diff := cmp.Diff(before, h.pins()); diff != "" {
+		t.Errorf("pins changed with no CPU to balance over (-before +after):\n%s", diff)
+	}
+	online("0-3")
+	h.step(load)
+	cycle(l)
+	if l.host.cpus.String() != "1-2" {
+		t.Errorf("CPUs to balance over after 1-2 came back: %q, want 1-2", l.host.cpus)
 	}
 }
 

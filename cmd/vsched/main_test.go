@@ -67,6 +67,8 @@ func TestRun_InvocationErrors_ExitTwoWithOneLine(t *testing.T) {
 		{"UnknownLogFormat", withRoots("--log-format", "yaml"), "--log-format"},
 		{"UnknownLogLevel", withRoots("--log-level", "loud"), "--log-level"},
 		{"BadCPUList", withRoots("--cpus", "3-1"), "--cpus"},
+		{"CPUListOfExclusionsOnly", withRoots("--cpus", "^0-3"), `--cpus "^0-3" names no CPU`},
+		{"CPUListOfSpacesAndCommas", withRoots("--cpus", " "), `--cpus " " names no CPU`},
 		{"OfflineCPUs", withRoots("--cpus", "2-9"), "not online"},
 		{"BadMetricsAddress", withRoots("--metrics-addr", "256.0.0.1:1"), "--metrics-addr"},
 		{"RefusedConnection", withRoots("--connect", refusedURI), "/nonexistent/libvirt-sock"},

@@ -126,8 +126,11 @@ func (o *daemonOptions) validate() error {
 		return fmt.Errorf("%w: --log-level %q: %w", errUsage, o.logLevel, err)
 	}
 	if o.cpus != "" {
-		if _, err := cpulist.Parse(o.cpus); err != nil {
+		switch set, err := cpulist.Parse(o.cpus); {
+		case err != nil:
 			return fmt.Errorf("%w: --cpus: %w", errUsage, err)
+		case set.IsEmpty(): // "" is the default, all CPUs: never what "^0-3" means
+			return fmt.Errorf("%w: --cpus %q names no CPU", errUsage, o.cpus)
 		}
 	}
 	for _, r := range []struct{ flag, dir string }{{"--cgroup-root", o.cgroupRoot}, {"--proc-root", o.procRoot}, {"--sys-root", o.sysRoot}} {

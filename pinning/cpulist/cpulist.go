@@ -6,7 +6,9 @@
 package cpulist
 
 import (
+	"errors"
 	"fmt"
+	mathbits "math/bits"
 	"strconv"
 	"strings"
 
@@ -21,21 +23,19 @@ const Max = 8191
 
 // Parse parses a CPU (or NUMA node) list: "0-3,8,^2" is CPUs 0, 1, 3 and
 // 8; "^N" takes N (or a range) out of the set the other items make,
-// wherever it stands. Spaces around items are allowed, as are the
-// newlines the kernel's files end with; an empty list is the empty set.
-// Numbers above Max are refused before any range is expanded.
+// wherever it stands (libvirt applies it in order, and to single CPUs
+// only; libvirt itself never writes one). Spaces around items are
+// allowed, as are the newlines the kernel's files end with; an empty list
+// is the empty set. Numbers above Max are refused, and the list is read
+// into a fixed bitmap: no list, however long, takes more memory.
 func Parse(s string) (cpuset.CPUSet, error) {
 	if strings.TrimSpace(s) == "" {
 		return cpuset.New(), nil
 	}
-	type span struct {
-		lo, hi int
-		out    bool
-	}
-	var spans []span
+	var in, out bitmap
 	for item := range strings.SplitSeq(s, ",") {
 		item = strings.TrimSpace(item)
-		rest, out := strings.CutPrefix(item, "^")
+		rest, exclude := strings.CutPrefix(item, "^")
 		lo, hi, isRange := strings.Cut(rest, "-")
 		a, err := number(lo)
 		if err != nil {
@@ -50,32 +50,50 @@ func Parse(s string) (cpuset.CPUSet, error) {
 				return cpuset.New(), fmt.Errorf("CPU list %q: range %d-%d runs backwards", s, a, b)
 			}
 		}
-		spans = append(spans, span{a, b, out})
-	}
-	var in, out []int
-	for _, sp := range spans {
-		for cpu := sp.lo; cpu <= sp.hi; cpu++ {
-			if sp.out {
-				out = append(out, cpu)
-			} else {
-				in = append(in, cpu)
-			}
+		if exclude {
+			out.set(a, b)
+		} else {
+			in.set(a, b)
 		}
 	}
-	return cpuset.New(in...).Difference(cpuset.New(out...)), nil
+	var cpus []int
+	for w := range in {
+		for bits := in[w] &^ out[w]; bits != 0; bits &= bits - 1 {
+			cpus = append(cpus, w*64+mathbits.TrailingZeros64(bits))
+		}
+	}
+	return cpuset.New(cpus...), nil
+}
+
+// bitmap holds CPUs 0..Max.
+type bitmap [(Max + 64) / 64]uint64
+
+// set sets CPUs lo..hi, a word at a time.
+func (m *bitmap) set(lo, hi int) {
+	for w := lo / 64; w <= hi/64; w++ {
+		word := ^uint64(0)
+		if w == lo/64 {
+			word &= ^uint64(0) << (lo % 64)
+		}
+		if w == hi/64 {
+			word &= ^uint64(0) >> (63 - hi%64)
+		}
+		m[w] |= word
+	}
 }
 
 // number parses a CPU number in 0..Max, spaces around it allowed.
 func number(s string) (int, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil {
-		if s = strings.TrimSpace(s); s == "" {
-			return 0, fmt.Errorf("missing CPU number")
-		}
-		return 0, fmt.Errorf("%q is not a CPU number", s)
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, errors.New("missing CPU number")
 	}
-	if n < 0 || n > Max {
-		return 0, fmt.Errorf("CPU %d out of range 0-%d", n, Max)
+	n, err := strconv.Atoi(s)
+	switch {
+	case errors.Is(err, strconv.ErrRange) || err == nil && n > Max:
+		return 0, fmt.Errorf("CPU %s out of range 0-%d", s, Max)
+	case err != nil || n < 0:
+		return 0, fmt.Errorf("%q is not a CPU number", s)
 	}
 	return n, nil
 }

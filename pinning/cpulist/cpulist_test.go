@@ -36,7 +36,10 @@ func TestParse(t *testing.T) {
 		{"1-2-3", "", `"2-3" is not a CPU number`},
 		{"8192", "", "CPU 8192 out of range 0-8191"},
 		{"0-999999999", "", "out of range"},
-		{"99999999999999999999", "", "is not a CPU number"},
+		{"99999999999999999999", "", "CPU 99999999999999999999 out of range 0-8191"},
+		{"0-64,^3-63", "0-2,64", ""},
+		{"63-64", "63-64", ""},
+		{"0-8191,^1-8190", "0,8191", ""},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.in)
@@ -75,4 +78,24 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(%q) = %s, which cpuset.Parse reads as %s, %v", s, set, plain, err)
 		}
 	})
+}
+
+// TestParse_LongList_Bounded: a list repeating the widest range 20,000
+// times (140 kB) is read in a fixed bitmap, not expanded CPU by CPU.
+func TestParse_LongList_Bounded(t *testing.T) {
+	long := strings.Repeat("0-8191,", 20000) + "^5"
+	var set cpuset.CPUSet
+	allocs := testing.AllocsPerRun(1, func() {
+		var err error
+		if set, err = Parse(long); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if set.Size() != 8191 || set.Contains(5) {
+		t.Errorf("Parse(long) has %d CPUs (5 in it: %v), want 8191 without 5", set.Size(), set.Contains(5))
+	}
+	// the set itself: one map of 8,191 CPUs and its list; not one per item
+	if allocs > 200 {
+		t.Errorf("Parse(long) made %.0f allocations", allocs)
+	}
 }
