@@ -67,6 +67,24 @@ func TestAdaptive_SpinWaitersWrongSplitCorrectedNextWindow(t *testing.T) {
 	}
 }
 
+// TestAdaptive_GainUnderThreshold_NoMove is the placement a real run saw
+// after its first split (one burner and one duty guest per pCPU; the duty
+// guest on pCPU1 still spinning, so reading like a burner): trading the
+// two duty guests would lower the spread by 5.4 points, within the
+// threshold's noise and still far above it: no move (the table tests in
+// adaptive_test.go take gains beyond the threshold).
+func TestAdaptive_GainUnderThreshold_NoMove(t *testing.T) {
+	cpus := cpuset.New(0, 1)
+	cfg := Config{Threshold: 10, CPUs: cpus}
+	vs := []tv{{"cb0", 0, 0, true, 73.5, 25}, {"cl0", 0, 0, true, 23, 22.3},
+		{"cb1", 0, 1, true, 47.5, 52.5}, {"cl1", 0, 1, true, 47.8, 50.6}}
+	s := snap(cpus, testWindow, vs)
+	s.Background = map[int]float64{0: 3.5, 1: 4.7}
+	if got := NewAdaptive().Plan(s, cfg); len(got.Moves) != 0 {
+		t.Errorf("a 5.4-point gain: moved %v, want no move", got.Moves)
+	}
+}
+
 // TestAdaptive_TimeGoesBack_MemoryDropped: a new sequence (At earlier
 // than the last) starts from nothing, so a remembered demand from an old
 // run does not leak into a new one.
