@@ -70,7 +70,7 @@ func (s *state) clone() *state {
 		key: append([]int64(nil), s.key...),
 		on:  make([][]int32, len(s.on)), order: append([]int64(nil), s.order...),
 		trail: append([]step(nil), s.trail...),
-		ext:   s.ext, hi: s.hi, lo: s.lo, stale: s.stale, heads: make([]int, len(s.heads))}
+		ext:   s.ext, stale: s.stale, heads: make([]int, len(s.heads))}
 	for i, l := range s.on {
 		c.on[i] = append([]int32(nil), l...)
 	}

@@ -14,9 +14,7 @@ type state struct {
 	on    [][]int32 // per pCPU: its movable vCPUs
 	order []int64   // the pCPUs' keys, sorted: freest first (see all)
 	nodes [][]int64 // per NUMA node: its pCPUs' keys, sorted (nil: one node)
-	ext   extremes  // for spreadAfter
-	hi    int64     // the highest key: the busiest pCPU's
-	lo    int64     // the lowest key: the freest pCPU's
+	ext   extremes  // the busiest and freest pCPUs (see ends)
 	stale bool      // order is out of date: with nodes, moves keep theirs only
 	trail []step    // the moves made, in order
 
@@ -43,8 +41,8 @@ func keyOf(c int32, l int64) int64 { return l<<keyShift | int64(c) }
 // cpuOf returns the pCPU of a key.
 func cpuOf(k int64) int32 { return int32(k & (1<<keyShift - 1)) }
 
-// extremes is what spreadAfter needs of the order, kept until a load
-// changes (ok false).
+// extremes is what the search needs of the order's ends, kept until a
+// load changes (ok false).
 type extremes struct {
 	ok          bool
 	top, bottom [3]int32 // the busiest and the freest pCPUs, or -1
@@ -92,9 +90,6 @@ func (s *state) reset(h *host) *state {
 	copy(s.order, s.key)
 	slices.Sort(s.order)
 	s.stale = false
-	if m > 0 {
-		s.hi, s.lo = s.order[m-1], s.order[0]
-	}
 	s.nodes = nil
 	if k := slices.Max(h.node) + 1; k > 1 {
 		s.nodeBuf = resize(s.nodeBuf, m)
@@ -147,17 +142,27 @@ func (s *state) all() []int64 {
 	return s.order
 }
 
+// ends returns the three busiest and three freest pCPUs, found again
+// after a load changed.
+func (s *state) ends() *extremes {
+	if !s.ext.ok {
+		s.extremes()
+	}
+	return &s.ext
+}
+
 // busiest and freest return the busiest pCPU and the freest (the
 // highest and lowest key); there must be one.
-func (s *state) busiest() int32 { return cpuOf(s.hi) }
-func (s *state) freest() int32  { return cpuOf(s.lo) }
+func (s *state) busiest() int32 { return s.ends().top[0] }
+func (s *state) freest() int32  { return s.ends().bottom[0] }
 
 // spread is the busiest pCPU's load minus the freest's.
 func (s *state) spread() int64 {
 	if len(s.order) == 0 {
 		return 0
 	}
-	return s.hi>>keyShift - s.lo>>keyShift
+	e := s.ends()
+	return s.load[e.top[0]] - s.load[e.bottom[0]]
 }
 
 // move puts movable vCPU v on pCPU to.
@@ -185,23 +190,10 @@ func (s *state) setLoad(c int32, l int64) {
 	s.load[c], s.key[c], s.ext.ok = l, key, false
 	if s.nodes == nil {
 		resort(s.order, old, key)
-		s.hi, s.lo = s.order[len(s.order)-1], s.order[0]
 		return
 	}
 	resort(s.nodes[s.h.node[c]], old, key)
 	s.stale = true
-	s.hi, s.lo = -1, -1
-	for _, l := range s.nodes {
-		if len(l) > 0 {
-			s.hi, s.lo = max(s.hi, l[len(l)-1]), l[0]
-			break
-		}
-	}
-	for _, l := range s.nodes {
-		if len(l) > 0 {
-			s.hi, s.lo = max(s.hi, l[len(l)-1]), min(s.lo, l[0])
-		}
-	}
 }
 
 // resort replaces key old in sorted o with key, keeping o sorted. Moves
@@ -257,12 +249,10 @@ func (s *state) undo(n int) {
 // spreadAfter is the spread once load d leaves pCPU a for pCPU b: the
 // new loads of a and b against the busiest and the freest of the others.
 func (s *state) spreadAfter(a, b int32, d int64) int64 {
-	if !s.ext.ok {
-		s.extremes()
-	}
+	e := s.ends()
 	na, nb := s.load[a]-d, s.load[b]+d
 	hi, lo := max(na, nb), min(na, nb)
-	for _, c := range s.ext.top {
+	for _, c := range e.top {
 		if c != a && c != b {
 			if c >= 0 {
 				hi = max(hi, s.load[c])
@@ -270,7 +260,7 @@ func (s *state) spreadAfter(a, b int32, d int64) int64 {
 			break
 		}
 	}
-	for _, c := range s.ext.bottom {
+	for _, c := range e.bottom {
 		if c != a && c != b {
 			if c >= 0 {
 				lo = min(lo, s.load[c])
