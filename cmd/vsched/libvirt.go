@@ -65,8 +65,7 @@ type libvirtSide struct {
 	log   *logrus.Entry
 	poll  time.Duration // listing period without events
 	own   *ownership
-	down  bool
-	lost  atomic.Bool // down, for the loop: no plan is made while libvirt is lost
+	lost  atomic.Bool // libvirt is unreachable; the loop makes no plan meanwhile
 
 	relist  chan struct{}      // the loop asks for a listing
 	plans   chan []pinning.Pin // the loop hands over a plan
@@ -115,7 +114,7 @@ func (w *libvirtSide) run(ctx context.Context) {
 		}
 		w.list()
 		next := poll
-		if w.down {
+		if w.lost.Load() {
 			next = reconnectPoll // libvirtd restarting: notice it is back soon
 		}
 		t.Reset(next)
@@ -135,17 +134,13 @@ const eventlessPoll = 5 * time.Second
 func (w *libvirtSide) list() {
 	doms, err := w.p.Domains()
 	if err != nil {
-		if !w.down {
+		if !w.lost.Swap(true) {
 			w.log.WithError(err).Warn("libvirt unreachable, will reconnect")
 		}
-		w.down = true
-		w.lost.Store(true)
 		return
 	}
-	if w.down {
+	if w.lost.Swap(false) {
 		w.log.Info("libvirt connection restored")
-		w.down = false
-		w.lost.Store(false)
 	}
 	var entries []checkpoint.Entry
 	if w.store != nil {
@@ -211,12 +206,8 @@ func (w *libvirtSide) apply(pins []pinning.Pin) []pinning.Result {
 	// listing is seen here, and never undone.
 	w.list()
 	ls := w.current()
-	if w.down || ls == nil {
-		out := make([]pinning.Result, len(pins))
-		for i, p := range pins {
-			out[i] = pinning.Result{Pin: p, Err: fmt.Errorf("%w: libvirt unreachable", pinning.ErrConnect)}
-		}
-		return out
+	if w.lost.Load() || ls == nil {
+		return failAll(pins, fmt.Errorf("%w: libvirt unreachable", pinning.ErrConnect))
 	}
 	var skipped []pinning.Result
 	pins = slices.DeleteFunc(slices.Clone(pins), func(p pinning.Pin) bool {
@@ -243,11 +234,7 @@ func (w *libvirtSide) apply(pins []pinning.Pin) []pinning.Result {
 		entries = append(entries, checkpoint.Entry{UUID: p.UUID, Name: p.Name, VCPU: p.VCPU, Original: found, Set: p.CPUs})
 	}
 	if err := w.store.Record(entries); err != nil {
-		out := make([]pinning.Result, len(pins))
-		for i, p := range pins {
-			out[i] = pinning.Result{Pin: p, Err: errors.Join(errNotCheckpointed, err)}
-		}
-		return out
+		return failAll(pins, errors.Join(errNotCheckpointed, err))
 	}
 	res := w.p.Apply(pins)
 	var undo []checkpoint.Entry
@@ -274,6 +261,15 @@ func (w *libvirtSide) apply(pins []pinning.Pin) []pinning.Result {
 		w.publish(withPins(ls.doms, res))
 	}
 	return append(res, skipped...)
+}
+
+// failAll is the result of pins none of which was attempted, for err.
+func failAll(pins []pinning.Pin, err error) []pinning.Result {
+	out := make([]pinning.Result, len(pins))
+	for i, p := range pins {
+		out[i] = pinning.Result{Pin: p, Err: err}
+	}
+	return out
 }
 
 // errOperatorsPin is the result of a planned pin of a vCPU the operator
