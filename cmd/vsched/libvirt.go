@@ -234,7 +234,7 @@ func (w *libvirtSide) apply(pins []pinning.Pin) []pinning.Result {
 		entries = append(entries, checkpoint.Entry{UUID: p.UUID, Name: p.Name, VCPU: p.VCPU, Original: found, Set: p.CPUs})
 	}
 	if err := w.store.Record(entries); err != nil {
-		return failAll(pins, errors.Join(errNotCheckpointed, err))
+		return append(failAll(pins, errors.Join(errNotCheckpointed, err)), skipped...)
 	}
 	res := w.p.Apply(pins)
 	var undo []checkpoint.Entry

@@ -638,6 +638,34 @@ func TestLibvirtSide_EventListsAtOnce(t *testing.T) {
 	}
 }
 
+// TestLibvirtSide_CheckpointNotWritten_OperatorsPinStillReported: when the
+// checkpoint cannot be written no pin is attempted, and a planned pin of a
+// vCPU the operator re-pinned is still reported as left to the operator.
+func TestLibvirtSide_CheckpointNotWritten_OperatorsPinStillReported(t *testing.T) {
+	p := &fakePinner{doms: fakeDomains()}
+	var log bytes.Buffer
+	lv := newLibvirtSide(p, failingStore{}, newLogger("json", "debug", &log), time.Hour)
+	lv.own.operator[balancer.VCPUID{Domain: "uuid-a", VCPU: 1}] = true
+	res := lv.apply([]pinning.Pin{
+		{UUID: "uuid-a", Name: "a", VCPU: 0, CPUs: cpuset.New(1)},
+		{UUID: "uuid-a", Name: "a", VCPU: 1, CPUs: cpuset.New(1)},
+	})
+	if len(p.applied) != 0 {
+		t.Errorf("pins attempted without a checkpoint: %v", p.applied)
+	}
+	if len(res) != 2 || !errors.Is(res[0].Err, errNotCheckpointed) || res[0].Pin.VCPU != 0 ||
+		!errors.Is(res[1].Err, errOperatorsPin) || res[1].Pin.VCPU != 1 {
+		t.Errorf("results %+v, want vCPU 0 not checkpointed and vCPU 1 left to the operator", res)
+	}
+}
+
+// failingStore is a checkpoint that cannot be written.
+type failingStore struct{}
+
+func (failingStore) Record([]checkpoint.Entry) error { return errors.New("disk full") }
+func (failingStore) Entries() []checkpoint.Entry     { return nil }
+func (failingStore) Forget(...checkpoint.ID) error   { return errors.New("disk full") }
+
 // countingPinner signals each listing.
 type countingPinner struct {
 	fakePinner
