@@ -47,22 +47,6 @@ func (h *history) next() *cgroupstats.Sample {
 	return buf
 }
 
-// newest returns the newest sample, or nil.
-func (h *history) newest() *cgroupstats.Sample {
-	if len(h.s) == 0 {
-		return nil
-	}
-	return h.s[len(h.s)-1]
-}
-
-// previous returns the sample before the newest, or nil.
-func (h *history) previous() *cgroupstats.Sample {
-	if len(h.s) < 2 {
-		return nil
-	}
-	return h.s[len(h.s)-2]
-}
-
 // base returns the newest sample taken at least one window before the
 // newest one, or nil while the window is not yet full.
 func (h *history) base() *cgroupstats.Sample {

@@ -12,8 +12,8 @@ func TestHistory_BaseIsNewestSampleAWindowOld_RestartStartsAFreshWindow(t *testi
 		h.next().Time = t0.Add(at)
 	}
 	add(0)
-	if h.base() != nil || h.previous() != nil {
-		t.Fatal("one sample: want no base and no previous")
+	if h.base() != nil || len(h.s) != 1 {
+		t.Fatalf("one sample: want no base and one sample, have %d", len(h.s))
 	}
 	for _, at := range []time.Duration{250, 500, 750} {
 		add(at * time.Millisecond)
@@ -29,8 +29,8 @@ func TestHistory_BaseIsNewestSampleAWindowOld_RestartStartsAFreshWindow(t *testi
 	if b := h.base(); b == nil || b.Time.Sub(t0) != 250*time.Millisecond {
 		t.Fatalf("at 1250ms: want the sample at 250ms as base (sliding), got %v", b)
 	}
-	if p := h.previous(); p == nil || p.Time.Sub(t0) != time.Second {
-		t.Fatalf("previous: want the sample at 1000ms, got %v", p)
+	if p := h.s[len(h.s)-2]; p.Time.Sub(t0) != time.Second {
+		t.Fatalf("sample before the newest: want the one at 1000ms, got %v", p.Time.Sub(t0))
 	}
 	if len(h.s) > h.keep {
 		t.Fatalf("history keeps %d samples, more than %d", len(h.s), h.keep)
@@ -50,7 +50,7 @@ func TestHistory_BaseIsNewestSampleAWindowOld_RestartStartsAFreshWindow(t *testi
 	}
 
 	h.reset()
-	if h.newest() != nil || h.base() != nil {
+	if len(h.s) != 0 || h.base() != nil {
 		t.Fatal("after reset: want no samples")
 	}
 	// Buffers are recycled, not reallocated.
