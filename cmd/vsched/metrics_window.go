@@ -5,10 +5,6 @@ package main
 // listing (the UUID when the domain is not listed). The loop calls it once
 // per cycle; see observe.
 func (m *metrics) observeWindow(w window, ls *listing) {
-	pcpus := make([]pcpuPoint, len(w.pcpu))
-	for i, p := range w.pcpu {
-		pcpus[i] = pcpuPoint{CPU: p.cpu, Usage: p.usage, Demand: p.demand, Background: p.background}
-	}
 	vcpus := make([]vcpuPoint, len(w.snap.VCPUs))
 	for i, v := range w.snap.VCPUs {
 		name := v.ID.Domain
@@ -19,5 +15,5 @@ func (m *metrics) observeWindow(w window, ls *listing) {
 		}
 		vcpus[i] = vcpuPoint{Domain: name, VCPU: v.ID.VCPU, Usage: v.Usage, Wait: v.Wait}
 	}
-	m.observe(pcpus, vcpus)
+	m.observe(w.pcpu, vcpus)
 }

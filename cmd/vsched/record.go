@@ -49,7 +49,7 @@ func (r *recorder) add(t time.Time, w window) {
 	r.skip = r.stride - 1
 	f := frame{x: x, usage: make(map[int]float64, len(w.pcpu)), demand: make(map[int]float64, len(w.pcpu))}
 	for _, c := range w.pcpu {
-		f.usage[c.cpu], f.demand[c.cpu] = c.usage, c.demand
+		f.usage[c.CPU], f.demand[c.CPU] = c.Usage, c.Demand
 	}
 	if len(r.frames) == r.max {
 		half := r.frames[:0]

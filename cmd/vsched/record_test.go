@@ -73,7 +73,7 @@ func TestRecorderWrite_UnwritablePathFails(t *testing.T) {
 func win(pairs ...float64) window {
 	var w window
 	for i := 0; i+1 < len(pairs); i += 2 {
-		w.pcpu = append(w.pcpu, pcpuRate{cpu: int(pairs[i]), usage: pairs[i+1], demand: pairs[i+1]})
+		w.pcpu = append(w.pcpu, pcpuPoint{CPU: int(pairs[i]), Usage: pairs[i+1], Demand: pairs[i+1]})
 	}
 	return w
 }

@@ -140,7 +140,7 @@ func buildReport(prev, cur *cgroupstats.Sample, ls *listing) *sampleReport {
 	w := buildWindow(prev, cur, snapshotInputs{listing: ls, cpus: cpuset.New(all...), excluded: func(string) bool { return false }, started: prev.Time})
 	rep := &sampleReport{IntervalMS: cur.Time.Sub(prev.Time).Milliseconds(), PCPUs: []samplePCPU{}, Domains: []sampleDomain{}}
 	for _, c := range w.pcpu {
-		rep.PCPUs = append(rep.PCPUs, samplePCPU{CPU: c.cpu, Usage: round1(c.usage)})
+		rep.PCPUs = append(rep.PCPUs, samplePCPU{CPU: c.CPU, Usage: round1(c.Usage)})
 	}
 	byID := make(map[balancer.VCPUID]balancer.VCPU, len(w.snap.VCPUs))
 	for _, v := range w.snap.VCPUs {

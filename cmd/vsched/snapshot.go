@@ -20,16 +20,10 @@ func vcpuName(domain string, vcpu int) string { return fmt.Sprintf("%s/%d", doma
 type window struct {
 	snap balancer.Snapshot
 	tids map[balancer.VCPUID]int // thread ids, for the logs
-	pcpu []pcpuRate              // every balanced pCPU, by CPU number
+	pcpu []pcpuPoint             // every balanced pCPU, by CPU number
 	// offline names domains whose <vcpu cpuset> names CPUs that are not
 	// balanced (offline or outside --cpus): logged once each.
 	offline map[string]cpuset.CPUSet
-}
-
-// pcpuRate is one pCPU over the window, in percent of that pCPU.
-type pcpuRate struct {
-	cpu                       int
-	usage, demand, background float64
 }
 
 // snapshotInputs is what buildWindow needs besides the two samples.
@@ -72,7 +66,6 @@ func buildWindow(base, cur *cgroupstats.Sample, in snapshotInputs) window {
 			before[balancer.VCPUID{Domain: d.Domain.UUID, VCPU: v.VCPU}] = old{v.TID, v.Start, v.RunNs, v.WaitNs}
 		}
 	}
-	onCPU := map[int]float64{} // vCPU run time per pCPU, percent
 	for _, d := range cur.Domains {
 		if id, ok := life[d.Domain.UUID]; d.Err != nil || !ok || id != d.Domain.ID {
 			continue
@@ -106,12 +99,11 @@ func buildWindow(base, cur *cgroupstats.Sample, in snapshotInputs) window {
 			}
 			w.snap.VCPUs = append(w.snap.VCPUs, vc)
 			w.tids[id] = v.TID
-			onCPU[pcpu] += vc.Usage
 		}
 	}
-	w.pcpu = pcpuRates(base, cur, in.cpus, onCPU, w.snap.VCPUs)
+	w.pcpu = pcpuRates(base, cur, in.cpus, w.snap.VCPUs)
 	for _, c := range w.pcpu {
-		w.snap.Background[c.cpu] = c.background
+		w.snap.Background[c.CPU] = c.Background
 	}
 	return w
 }
@@ -155,16 +147,17 @@ func (ls *listing) unmanaged(uuid string) bool {
 // busy time that no sampled vCPU ran there (emulator and I/O threads, vhost,
 // host processes, guests not sampled). /proc/stat counts in 10 ms ticks, so
 // background is accurate to about 1% over a one-second window.
-func pcpuRates(base, cur *cgroupstats.Sample, cpus cpuset.CPUSet, onCPU map[int]float64, vcpus []balancer.VCPU) []pcpuRate {
+func pcpuRates(base, cur *cgroupstats.Sample, cpus cpuset.CPUSet, vcpus []balancer.VCPU) []pcpuPoint {
 	old := make(map[int]cgroupstats.CPUStat, len(base.CPUs))
 	for _, c := range base.CPUs {
 		old[c.CPU] = c
 	}
-	demand := map[int]float64{}
+	onCPU, demand := map[int]float64{}, map[int]float64{} // vCPU run time and demand per pCPU
 	for _, v := range vcpus {
+		onCPU[v.PCPU] += v.Usage
 		demand[v.PCPU] += min(100, v.Usage+v.Wait)
 	}
-	out := make([]pcpuRate, 0, cpus.Size())
+	out := make([]pcpuPoint, 0, cpus.Size())
 	for _, c := range cur.CPUs {
 		p, ok := old[c.CPU]
 		if !ok || !cpus.Contains(c.CPU) || c.TotalNs <= p.TotalNs || c.BusyNs < p.BusyNs {
@@ -172,15 +165,15 @@ func pcpuRates(base, cur *cgroupstats.Sample, cpus cpuset.CPUSet, onCPU map[int]
 		}
 		usage := 100 * float64(c.BusyNs-p.BusyNs) / float64(c.TotalNs-p.TotalNs)
 		bg := math.Max(0, math.Min(100, usage-onCPU[c.CPU]))
-		out = append(out, pcpuRate{cpu: c.CPU, usage: usage, demand: demand[c.CPU] + bg, background: bg})
+		out = append(out, pcpuPoint{CPU: c.CPU, Usage: usage, Demand: demand[c.CPU] + bg, Background: bg})
 	}
 	return out
 }
 
-func formatPCPU(u []pcpuRate) string {
+func formatPCPU(u []pcpuPoint) string {
 	parts := make([]string, len(u))
 	for i, c := range u {
-		parts[i] = fmt.Sprintf("%d:%.0f%%", c.cpu, c.usage)
+		parts[i] = fmt.Sprintf("%d:%.0f%%", c.CPU, c.Usage)
 	}
 	return strings.Join(parts, " ")
 }

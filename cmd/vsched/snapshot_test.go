@@ -72,8 +72,8 @@ func TestBuildWindow_RatesPinsAndPCPU(t *testing.T) {
 	if diff := cmp.Diff(wantBG, w.snap.Background); diff != "" {
 		t.Errorf("background (-want +got):\n%s", diff)
 	}
-	if w.pcpu[0].demand != 150 || w.pcpu[1].demand != 50 {
-		t.Errorf("demand pCPU0 %v pCPU1 %v, want 150 (run+wait 100, background 50) and 50", w.pcpu[0].demand, w.pcpu[1].demand)
+	if w.pcpu[0].Demand != 150 || w.pcpu[1].Demand != 50 {
+		t.Errorf("demand pCPU0 %v pCPU1 %v, want 150 (run+wait 100, background 50) and 50", w.pcpu[0].Demand, w.pcpu[1].Demand)
 	}
 }
 
