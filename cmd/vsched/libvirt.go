@@ -36,19 +36,14 @@ type listing struct {
 	seq      uint64
 	doms     []pinning.Domain
 	byUUID   map[string]int           // index into doms
+	live     checkpoint.Live          // each vCPU's pin, by domain UUID and vCPU id
 	operator map[balancer.VCPUID]bool // vCPUs whose pin is the operator's
 }
 
 // pinOf returns a vCPU's live pin in the listing, if listed.
 func (ls *listing) pinOf(id balancer.VCPUID) (cpuset.CPUSet, bool) {
-	i, ok := ls.byUUID[id.Domain]
-	if !ok {
-		return cpuset.New(), false
-	}
-	for _, v := range ls.doms[i].VCPUs {
-		if v.ID == id.VCPU {
-			return v.Pin, true
-		}
+	if pin, ok := ls.live[id.Domain][id.VCPU]; ok {
+		return pin, true
 	}
 	return cpuset.New(), false
 }
@@ -180,7 +175,7 @@ func (w *libvirtSide) publish(doms []pinning.Domain) {
 
 // newListing indexes doms, marking the vCPUs isOperator names.
 func newListing(seq uint64, doms []pinning.Domain, isOperator func(balancer.VCPUID) bool) *listing {
-	ls := &listing{seq: seq, doms: doms, byUUID: make(map[string]int, len(doms)), operator: map[balancer.VCPUID]bool{}}
+	ls := &listing{seq: seq, doms: doms, byUUID: make(map[string]int, len(doms)), live: liveOf(doms), operator: map[balancer.VCPUID]bool{}}
 	for i, d := range doms {
 		ls.byUUID[d.UUID] = i
 		for _, v := range d.VCPUs {
