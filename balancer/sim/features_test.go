@@ -179,7 +179,7 @@ func TestModel_OneIteration(t *testing.T) {
 			if err := tc.sc.Validate(); err != nil {
 				t.Fatal(err)
 			}
-			m, _ := newModel(&tc.sc)
+			m := newModel(&tc.sc)
 			m.start(0)
 			it := m.step(0)
 			if diff := cmp.Diff(tc.wantUsage, it.PCPUUsage); diff != "" {

@@ -50,7 +50,7 @@ type model struct {
 // uuidOf returns VM i's made-up, stable domain UUID.
 func uuidOf(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012x", i+1) }
 
-func newModel(sc *Scenario) (*model, error) {
+func newModel(sc *Scenario) *model {
 	m := &model{sc: sc, byUUID: make(map[string]int, len(sc.VMs)), singles: make([]cpuset.CPUSet, sc.PCPUs),
 		bgGot: make([]int64, sc.PCPUs)}
 	ids := make([]int, sc.PCPUs)
@@ -78,7 +78,7 @@ func newModel(sc *Scenario) (*model, error) {
 			m.vcpus = append(m.vcpus, simVCPU{vm: i, id: j, pin: vm.Pin[j], at: -1})
 		}
 	}
-	return m, nil
+	return m
 }
 
 // background returns each pCPU's background demand at iteration i.

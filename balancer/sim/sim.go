@@ -20,10 +20,7 @@ func Simulate(sc *Scenario, p balancer.Policy, threshold float64) (*Result, erro
 	if err := sc.Validate(); err != nil {
 		return nil, err
 	}
-	m, err := newModel(sc)
-	if err != nil {
-		return nil, err
-	}
+	m := newModel(sc)
 	res := &Result{Scenario: sc.Name, Policy: p.Name(), PCPUs: sc.PCPUs, Threshold: threshold,
 		FinalPins: map[string]int{}}
 	cfg := balancer.Config{Threshold: threshold, CPUs: m.all, Topology: m.topo}

@@ -1,6 +1,9 @@
 package sim
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // consumer is one claim on a pCPU in the water-filling: a vCPU (k >= 0)
 // or the background (k = -1).
@@ -14,7 +17,7 @@ func (m *model) step(i int) Iteration {
 	n := m.sc.PCPUs
 	it := Iteration{I: i, PCPUUsage: make([]float64, n), PCPUDemand: make([]float64, n), Moves: []Move{}}
 	bg := m.background(i)
-	demand := slicesClone(bg)
+	demand := slices.Clone(bg)
 	for k := range m.vcpus {
 		if v := &m.vcpus[k]; v.at >= 0 {
 			v.demand = units(m.sc.VMs[v.vm].loadAt(i)[v.id])
@@ -56,5 +59,3 @@ func (m *model) step(i int) Iteration {
 	}
 	return it
 }
-
-func slicesClone(l []int64) []int64 { return append([]int64(nil), l...) }
