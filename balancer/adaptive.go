@@ -101,8 +101,9 @@ func (p *Adaptive) Plan(s Snapshot, cfg Config) Plan {
 		return Plan{}
 	}
 	t := thresholdUnits(cfg.Threshold)
-	spread := spreadOf(h.loads())
-	if spread <= t && !h.mayUnstack() {
+	home := h.loads() // every vCPU where it is
+	spread := spreadOf(home)
+	if spread <= t && !h.mayUnstack(home) {
 		p.predicted, p.planned = spread, true
 		return Plan{} // balanced, the common case: no search
 	}
@@ -115,7 +116,7 @@ func (p *Adaptive) Plan(s Snapshot, cfg Config) Plan {
 	st := p.state.reset(h)
 	if start := st.spread(); start > t {
 		st = st.settle(t, true)
-		if st.spread() > t && h.nodeGap() > t {
+		if st.spread() > t && h.nodeGap(home) > t {
 			st = st.settle(t, false)
 		}
 		if end := st.spread(); end > t && start-end <= t {

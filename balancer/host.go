@@ -225,12 +225,12 @@ func (h *host) loads() []int64 {
 	return l
 }
 
-// nodeGap is the highest NUMA node's mean pCPU load minus the lowest's,
-// with every vCPU at home: moves inside nodes keep each node's mean, so
+// nodeGap is the highest NUMA node's mean pCPU load minus the lowest's
+// for load, the loads with every vCPU at home: moves inside nodes keep each node's mean, so
 // no such moves bring the spread under it. 0 with fewer than two nodes.
-func (h *host) nodeGap() int64 {
+func (h *host) nodeGap(load []int64) int64 {
 	var sum, n []int64
-	for c, l := range h.loads() {
+	for c, l := range load {
 		for int(h.node[c]) >= len(sum) {
 			sum, n = append(sum, 0), append(n, 0)
 		}

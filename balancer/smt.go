@@ -91,13 +91,12 @@ func (s *state) idle(sib []int32) bool {
 	return true
 }
 
-// mayUnstack reports whether, with every vCPU at home, some core holds two
+// mayUnstack reports whether, with every vCPU at home (load), some core holds two
 // busy pCPUs while some core is idle: the only case unstack acts on.
-func (h *host) mayUnstack() bool {
+func (h *host) mayUnstack(load []int64) bool {
 	if len(h.cores) == 0 {
 		return false
 	}
-	load := h.loads()
 	stacked, idle := false, false
 	for _, sib := range h.cores {
 		busy, quiet := 0, 0
