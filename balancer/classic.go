@@ -1,9 +1,6 @@
 package balancer
 
-import (
-	"cmp"
-	"slices"
-)
+import "slices"
 
 // classic is the seed's policy, kept exactly, flaws included.
 type classic struct{}
@@ -73,10 +70,5 @@ func (classic) Plan(s Snapshot, cfg Config) Plan {
 
 // sortMoves orders moves by vCPU identity.
 func sortMoves(ms []Move) {
-	slices.SortFunc(ms, func(a, b Move) int {
-		if c := cmp.Compare(a.ID.Domain, b.ID.Domain); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID.VCPU, b.ID.VCPU)
-	})
+	slices.SortFunc(ms, func(a, b Move) int { return a.ID.Compare(b.ID) })
 }

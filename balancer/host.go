@@ -1,9 +1,6 @@
 package balancer
 
-import (
-	"cmp"
-	"math"
-)
+import "math"
 
 // Loads are integer milli-percent of one pCPU, so that sums are exact and
 // the same state always compares the same way.
@@ -196,13 +193,10 @@ func sameAllowed(v, w *hv) bool { return v.mask == w.mask && v.mask != noMask }
 
 // less orders vCPUs by identity (domain UUID, then vCPU id): the
 // package's tie-break.
-func (h *host) less(v, w int32) bool {
-	x, y := &h.src[h.vcpus[v].src].ID, &h.src[h.vcpus[w].src].ID
-	if c := cmp.Compare(x.Domain, y.Domain); c != 0 {
-		return c < 0
-	}
-	return x.VCPU < y.VCPU
-}
+func (h *host) less(v, w int32) bool { return h.id(v).Compare(h.id(w)) < 0 }
+
+// id returns v's identity.
+func (h *host) id(v int32) VCPUID { return h.src[h.vcpus[v].src].ID }
 
 // move returns the Move that pins v to dense pCPU to.
 func (h *host) move(v *hv, to int32, reason string) Move {

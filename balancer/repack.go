@@ -1,5 +1,10 @@
 package balancer
 
+import (
+	"cmp"
+	"slices"
+)
+
 // Moving one vCPU at a time can corner itself on a crowded host (four
 // burners and four half-loads on one pCPU of four: two burners land
 // together before the halves move). So when the search ends above the
@@ -21,11 +26,8 @@ func (s *state) repacked(t int64, local bool) *state {
 			base[c] -= s.h.vcpus[v].load
 		}
 	}
-	sortFunc(vs, func(v, w int32) bool {
-		if x, y := s.h.vcpus[v].load, s.h.vcpus[w].load; x != y {
-			return x > y
-		}
-		return s.h.less(v, w)
+	slices.SortFunc(vs, func(v, w int32) int { // largest first, then by identity
+		return cmp.Or(cmp.Compare(s.h.vcpus[w].load, s.h.vcpus[v].load), s.h.id(v).Compare(s.h.id(w)))
 	})
 	limit := s.limits(t, local)
 	for _, v := range vs {

@@ -1,6 +1,7 @@
 package balancer
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"time"
@@ -42,6 +43,12 @@ type VCPUID struct {
 	Domain string
 	// VCPU is the vCPU id inside the domain.
 	VCPU int
+}
+
+// Compare orders identities by domain UUID, then vCPU id: the package's
+// tie-break.
+func (id VCPUID) Compare(o VCPUID) int {
+	return cmp.Or(cmp.Compare(id.Domain, o.Domain), cmp.Compare(id.VCPU, o.VCPU))
 }
 
 // String formats the identity as "uuid/vcpu".
