@@ -15,9 +15,10 @@ import (
 // node when local) if that pCPU is then still under the one they leave.
 // The search then continues from there.
 
-// repacked returns a copy of s re-packed.
-func (s *state) repacked(t int64, local bool) *state {
-	r := s.clone()
+// repack re-packs s. Who moves is decided on the loads before the
+// re-pack (base, limits, each vCPU's pCPU); where to, on the loads as the
+// re-pack goes.
+func (s *state) repack(t int64, local bool) {
 	var vs []int32
 	base := append([]int64(nil), s.load...)
 	for c, l := range s.on {
@@ -36,11 +37,10 @@ func (s *state) repacked(t int64, local bool) *state {
 			base[c] += d
 			continue
 		}
-		if to := r.freestFor(v, c, local); to >= 0 && r.load[to]+d < r.load[c] {
-			r.move(v, to, ReasonLowersSpread)
+		if to := s.freestFor(v, c, local); to >= 0 && s.load[to]+d < s.load[c] {
+			s.move(v, to, ReasonLowersSpread)
 		}
 	}
-	return r
 }
 
 // limits is, per pCPU, the load a re-pack keeps there: the mean of its

@@ -73,7 +73,7 @@ func (s *state) settle(t int64, local bool) *state {
 	}
 	r := s.clone()
 	r.undo(n)
-	r = r.repacked(t, local)
+	r.repack(t, local)
 	r.search(t, local)
 	if r.spread() < s.spread() {
 		return r
