@@ -1,5 +1,7 @@
 package balancer
 
+import "slices"
+
 // Two busy vCPUs on the SMT siblings of one core share that core's
 // throughput. The pCPU loads the search balances cannot see it (each
 // sibling counts as a whole pCPU), so after the search unstack moves, one
@@ -27,21 +29,11 @@ func (s *state) unstack() {
 // unstackStep finds the first (by core, then pCPU index) busy movable
 // vCPU on a stacked core that an idle core of its node can take.
 func (s *state) unstackStep() (v, to int32, ok bool) {
-	idle := false
-	for _, sib := range s.h.cores {
-		idle = idle || s.idle(sib)
-	}
-	if !idle {
+	if !slices.ContainsFunc(s.h.cores, func(sib []int32) bool { return idleCore(s.load, sib) }) {
 		return -1, -1, false
 	}
 	for _, sib := range s.h.cores {
-		busy := 0
-		for _, c := range sib {
-			if s.load[c] >= busyLoad {
-				busy++
-			}
-		}
-		if busy < 2 {
+		if !stacked(s.load, sib) {
 			continue
 		}
 		for _, c := range sib {
@@ -65,7 +57,7 @@ func (s *state) idleCoreFor(v, c int32) int32 {
 	x := &s.h.vcpus[v]
 	for _, local := range []bool{true, false} {
 		for _, sib := range s.h.cores {
-			if local && s.h.node[sib[0]] != s.h.node[c] || !s.idle(sib) {
+			if local && s.h.node[sib[0]] != s.h.node[c] || !idleCore(s.load, sib) {
 				continue
 			}
 			best := int32(-1)
@@ -82,13 +74,25 @@ func (s *state) idleCoreFor(v, c int32) int32 {
 	return -1
 }
 
-func (s *state) idle(sib []int32) bool {
+// idleCore reports whether every pCPU of a core is idle under load.
+func idleCore(load []int64, sib []int32) bool {
 	for _, c := range sib {
-		if s.load[c] >= idleLoad {
+		if load[c] >= idleLoad {
 			return false
 		}
 	}
 	return true
+}
+
+// stacked reports whether two or more pCPUs of a core are busy under load.
+func stacked(load []int64, sib []int32) bool {
+	busy := 0
+	for _, c := range sib {
+		if load[c] >= busyLoad {
+			busy++
+		}
+	}
+	return busy >= 2
 }
 
 // mayUnstack reports whether, with every vCPU at home (load), some core holds two
@@ -97,19 +101,6 @@ func (h *host) mayUnstack(load []int64) bool {
 	if len(h.cores) == 0 {
 		return false
 	}
-	stacked, idle := false, false
-	for _, sib := range h.cores {
-		busy, quiet := 0, 0
-		for _, c := range sib {
-			if load[c] >= busyLoad {
-				busy++
-			}
-			if load[c] < idleLoad {
-				quiet++
-			}
-		}
-		stacked = stacked || busy >= 2
-		idle = idle || quiet == len(sib)
-	}
-	return stacked && idle
+	return slices.ContainsFunc(h.cores, func(sib []int32) bool { return stacked(load, sib) }) &&
+		slices.ContainsFunc(h.cores, func(sib []int32) bool { return idleCore(load, sib) })
 }
