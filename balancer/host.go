@@ -223,14 +223,7 @@ func (h *host) loads() []int64 {
 // for load, the loads with every vCPU at home: moves inside nodes keep each node's mean, so
 // no such moves bring the spread under it. 0 with fewer than two nodes.
 func (h *host) nodeGap(load []int64) int64 {
-	var sum, n []int64
-	for c, l := range load {
-		for int(h.node[c]) >= len(sum) {
-			sum, n = append(sum, 0), append(n, 0)
-		}
-		sum[h.node[c]] += l
-		n[h.node[c]]++
-	}
+	sum, n := h.nodeTotals(load, true)
 	var hi, lo int64
 	first := true
 	for k := range sum {
@@ -244,6 +237,23 @@ func (h *host) nodeGap(load []int64) int64 {
 		hi, lo = max(hi, mean), min(lo, mean)
 	}
 	return hi - lo
+}
+
+// nodeTotals returns, per NUMA node, the sum of load over its pCPUs and
+// their number; with byNode false, the host's as node 0.
+func (h *host) nodeTotals(load []int64, byNode bool) (sum, n []int64) {
+	for c, l := range load {
+		k := 0
+		if byNode {
+			k = int(h.node[c])
+		}
+		for k >= len(sum) {
+			sum, n = append(sum, 0), append(n, 0)
+		}
+		sum[k] += l
+		n[k]++
+	}
+	return sum, n
 }
 
 // resize returns b with n zero elements, reusing its array when it can.

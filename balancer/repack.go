@@ -46,21 +46,13 @@ func (s *state) repack(t int64, local bool) {
 // limits is, per pCPU, the load a re-pack keeps there: the mean of its
 // node (of the host, unless local) rounded up, plus half the threshold.
 func (s *state) limits(t int64, local bool) []int64 {
-	sum := map[int32]int64{}
-	n := map[int32]int64{}
-	key := func(c int) int32 {
-		if local {
-			return s.h.node[c]
-		}
-		return 0
-	}
-	for c, l := range s.load {
-		sum[key(c)] += l
-		n[key(c)]++
-	}
+	sum, n := s.h.nodeTotals(s.load, local)
 	out := make([]int64, len(s.load))
 	for c := range out {
-		k := key(c)
+		k := 0
+		if local {
+			k = int(s.h.node[c])
+		}
 		out[c] = (sum[k]+n[k]-1)/n[k] + t/2
 	}
 	return out
