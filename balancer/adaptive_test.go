@@ -185,7 +185,7 @@ func TestAdaptivePlan(t *testing.T) {
 // planned is each pCPU's load in s as adaptive counts it, background at
 // its estimate, in percent (one decimal).
 func planned(p *Adaptive, s Snapshot, cfg Config) []float64 {
-	h := newHost(&s, &cfg, nil)
+	h := newHost(&s, &cfg)
 	for i := range h.vcpus {
 		v := &s.VCPUs[h.vcpus[i].src]
 		h.vcpus[i].load = min(units(v.Usage+v.Wait), fullCPU)

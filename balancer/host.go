@@ -65,13 +65,13 @@ type hv struct {
 
 // newHost maps s onto cfg's pCPUs. A vCPU with an empty affinity, or that
 // runs (or is pinned) outside cfg.CPUs, is left out: its load is not on a
-// balanced pCPU. Loads are left to the policy. sets may be nil.
-func newHost(s *Snapshot, cfg *Config, sets *setCache) *host {
-	return new(host).reset(s, cfg, sets)
+// balanced pCPU. Loads are left to the policy.
+func newHost(s *Snapshot, cfg *Config) *host {
+	return new(host).reset(s, cfg, nil)
 }
 
 // reset makes h the view of s on cfg's pCPUs, as newHost does, reusing
-// h's arrays.
+// h's arrays; sets, when not nil, caches CPU-set conversions between calls.
 func (h *host) reset(s *Snapshot, cfg *Config, sets *setCache) *host {
 	if sets != nil {
 		sets.begin(cfg.CPUs)

@@ -148,7 +148,7 @@ func node(cfg Config, c int) int {
 // nodes reaches the threshold on s.
 func inNodeReaches(s Snapshot, cfg Config) bool {
 	p := &Adaptive{}
-	h := newHost(&s, &cfg, nil)
+	h := newHost(&s, &cfg)
 	for i := range h.vcpus {
 		x := &h.vcpus[i]
 		v := &s.VCPUs[x.src]

@@ -23,7 +23,7 @@ func testStateMoves(t *testing.T, flat bool) {
 	if flat {
 		cfg.Topology.Nodes = nil
 	}
-	h := newHost(&s, &cfg, nil)
+	h := newHost(&s, &cfg)
 	for i := range h.vcpus {
 		h.vcpus[i].load, h.vcpus[i].mov = int64(r.IntN(100_001)), true
 	}

@@ -18,8 +18,7 @@ import (
 
 // pinner is what the daemon needs from pinning.
 type pinner interface {
-	Domains() ([]pinning.Domain, error)
-	Apply(pins []pinning.Pin) []pinning.Result
+	restorePinner
 	Events() <-chan struct{}
 }
 

@@ -15,9 +15,6 @@ import (
 	"github.com/vsched/vsched/pinning/checkpoint"
 )
 
-// defaultStateDir is --state-dir's default (DESIGN.md contract).
-const defaultStateDir = "/var/lib/vsched"
-
 // restorePinner is what restoring needs from pinning.
 type restorePinner interface {
 	Domains() ([]pinning.Domain, error)
@@ -147,7 +144,8 @@ func liveOf(doms []pinning.Domain) checkpoint.Live {
 }
 
 func newRestoreCmd() *cobra.Command {
-	connect, stateDir := "qemu:///system", defaultStateDir
+	d := defaultDaemonOptions()
+	connect, stateDir := d.connect, d.stateDir
 	cmd := &cobra.Command{
 		Use:   "restore [flags]",
 		Short: "Put back the vCPU pins vsched found, from its checkpoint",
