@@ -12,6 +12,7 @@ import (
 	"k8s.io/utils/cpuset"
 
 	"github.com/vsched/vsched/balancer"
+	"github.com/vsched/vsched/cgroupstats"
 	"github.com/vsched/vsched/pinning"
 	"github.com/vsched/vsched/pinning/checkpoint"
 )
@@ -32,8 +33,8 @@ type pinStore interface {
 // listing is one view of the running domains, published by the libvirt
 // side for the loop. It is never modified once published.
 type listing struct {
-	seq      uint64
 	doms     []pinning.Domain
+	cg       []cgroupstats.Domain     // doms as the sampler takes them
 	byUUID   map[string]int           // index into doms
 	live     checkpoint.Live          // each vCPU's pin, by domain UUID and vCPU id
 	operator map[balancer.VCPUID]bool // vCPUs whose pin is the operator's
@@ -65,7 +66,6 @@ type libvirtSide struct {
 	plans   chan []pinning.Pin // the loop hands over a plan
 	results chan []pinning.Result
 	cur     atomic.Pointer[listing]
-	seq     uint64
 }
 
 func newLibvirtSide(p pinner, store pinStore, log *logrus.Entry, poll time.Duration) *libvirtSide {
@@ -168,15 +168,19 @@ func (w *libvirtSide) list() {
 
 // publish makes doms, with the current operator marks, the newest listing.
 func (w *libvirtSide) publish(doms []pinning.Domain) {
-	w.seq++
-	w.cur.Store(newListing(w.seq, doms, w.own.isOperator))
+	w.cur.Store(newListing(doms, w.own.isOperator))
 }
 
 // newListing indexes doms, marking the vCPUs isOperator names.
-func newListing(seq uint64, doms []pinning.Domain, isOperator func(balancer.VCPUID) bool) *listing {
-	ls := &listing{seq: seq, doms: doms, byUUID: make(map[string]int, len(doms)), live: liveOf(doms), operator: map[balancer.VCPUID]bool{}}
+func newListing(doms []pinning.Domain, isOperator func(balancer.VCPUID) bool) *listing {
+	ls := &listing{doms: doms, cg: make([]cgroupstats.Domain, len(doms)), byUUID: make(map[string]int, len(doms)),
+		live: liveOf(doms), operator: map[balancer.VCPUID]bool{}}
 	for i, d := range doms {
 		ls.byUUID[d.UUID] = i
+		ls.cg[i] = cgroupstats.Domain{ID: d.ID, Name: d.Name, UUID: d.UUID, VCPUs: make([]int, len(d.VCPUs))}
+		for k, v := range d.VCPUs {
+			ls.cg[i].VCPUs[k] = v.ID
+		}
 		for _, v := range d.VCPUs {
 			if id := (balancer.VCPUID{Domain: d.UUID, VCPU: v.ID}); isOperator(id) {
 				ls.operator[id] = true

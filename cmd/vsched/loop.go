@@ -36,7 +36,7 @@ type loop struct {
 
 	hist      history
 	health    domainHealth
-	listSeq   uint64 // the listing cgDoms was built from
+	listed    *listing // the listing cgDoms was built from
 	cgDoms    []cgroupstats.Domain
 	inflight  bool // a plan is with the libvirt side
 	planned   bool // a plan has been made (for --once)
@@ -103,20 +103,15 @@ func (l *loop) cycle(now time.Time) {
 // sampleDomains builds the sampler's domain list from the listing, leaving
 // out domains that are backing off.
 func (l *loop) sampleDomains(ls *listing, now time.Time) {
-	if ls.seq == l.listSeq && !l.health.any() {
+	if ls == l.listed && !l.health.any() {
 		return // same listing, nobody backing off: same domains
 	}
-	l.listSeq = ls.seq
+	l.listed = ls
 	l.cgDoms = l.cgDoms[:0]
-	for _, d := range ls.doms {
-		if l.health.skip(d.UUID, now) {
-			continue
+	for _, d := range ls.cg {
+		if !l.health.skip(d.UUID, now) {
+			l.cgDoms = append(l.cgDoms, d)
 		}
-		ids := make([]int, len(d.VCPUs))
-		for i, v := range d.VCPUs {
-			ids[i] = v.ID
-		}
-		l.cgDoms = append(l.cgDoms, cgroupstats.Domain{ID: d.ID, Name: d.Name, UUID: d.UUID, VCPUs: ids})
 	}
 	l.health.prune(ls)
 }

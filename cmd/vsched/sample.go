@@ -105,14 +105,8 @@ func takeSample(o *daemonOptions) (rep *sampleReport, problems []string, err err
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: listing domains: %w", errUsage, err)
 	}
-	ls := newListing(1, doms, func(balancer.VCPUID) bool { return false }) // one look: nobody's pins
-	cg := make([]cgroupstats.Domain, len(doms))
-	for i, d := range doms {
-		cg[i] = cgroupstats.Domain{ID: d.ID, Name: d.Name, UUID: d.UUID}
-		for _, v := range d.VCPUs {
-			cg[i].VCPUs = append(cg[i].VCPUs, v.ID)
-		}
-	}
+	ls := newListing(doms, func(balancer.VCPUID) bool { return false }) // one look: nobody's pins
+	cg := ls.cg
 	var prev, cur cgroupstats.Sample
 	if err := smp.Sample(cg, &prev); err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", errRuntime, err)

@@ -42,7 +42,7 @@ func sampleAt(at time.Duration, busy []uint64, doms ...cgroupstats.DomainSample)
 
 // listed indexes doms as a listing with no operator pins.
 func listed(doms ...pinning.Domain) *listing {
-	return newListing(1, doms, func(balancer.VCPUID) bool { return false })
+	return newListing(doms, func(balancer.VCPUID) bool { return false })
 }
 
 func inputs(ls *listing) snapshotInputs {
