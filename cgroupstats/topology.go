@@ -181,9 +181,11 @@ func readIsolated(sysRoot string) (cpuset.CPUSet, error) {
 	case err != nil:
 		return cpuset.New(), topoErr(filepath.Join(sysRoot, isolatedFile), err)
 	default:
-		for _, c := range ids {
-			iso = iso.Union(cpuset.New(int(c)))
+		cpus := make([]int, len(ids))
+		for i, c := range ids {
+			cpus[i] = int(c)
 		}
+		iso = cpuset.New(cpus...)
 	}
 	p := filepath.Join(sysRoot, nohzFullFile)
 	b, err := os.ReadFile(p)
