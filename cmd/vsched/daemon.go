@@ -73,6 +73,7 @@ func runDaemon(ctx context.Context, o *daemonOptions, stderr io.Writer) error {
 	lvDone := make(chan struct{})
 	go func() { defer close(lvDone); lv.run(lvCtx) }()
 	l := newLoop(o, log, smp, lv, policy, host, m)
+	l.lvDone = lvDone
 	log.WithFields(logrus.Fields{
 		"connect": conn.URI(), "cgroup_mode": smp.Mode(), "cpus": host.cpus.String(), "online": host.topo.Online.String(),
 		"nodes": len(host.topo.Nodes), "interval": o.interval, "window": o.window, "confirm": o.confirm, "cooldown": o.cooldown,

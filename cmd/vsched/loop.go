@@ -33,6 +33,9 @@ type loop struct {
 	metrics *metrics
 	rec     *recorder // nil without --plot
 	started time.Time
+	// lvDone is closed when the libvirt side's goroutine has returned: a
+	// plan handed over after that is never applied (nil: it never returns).
+	lvDone <-chan struct{}
 
 	hist      history
 	health    domainHealth
@@ -204,10 +207,24 @@ func (l *loop) collect() {
 	}
 }
 
-// wait blocks until the plan in flight is applied (--once).
+// wait blocks until the plan in flight is applied (--once), or until the
+// libvirt side has stopped (SIGINT/SIGTERM): it may have stopped before it
+// took the plan, and then no result ever comes.
 func (l *loop) wait() {
-	if l.inflight {
-		l.finish(<-l.lv.results)
+	if !l.inflight {
+		return
+	}
+	select {
+	case res := <-l.lv.results:
+		l.finish(res)
+	case <-l.lvDone:
+		select { // it may have applied the plan just before it returned
+		case res := <-l.lv.results:
+			l.finish(res)
+		default:
+			l.inflight = false
+			l.log.Info("stopping: the plan in flight was not applied")
+		}
 	}
 }
 
