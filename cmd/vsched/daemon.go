@@ -83,23 +83,81 @@ func runDaemon(ctx context.Context, o *daemonOptions, stderr io.Writer) error {
 	l.run(ctx)
 	lvStop()
 	<-lvDone // its libvirt calls are bounded by pinning's deadline
+	var left error
 	if o.restoreOnExit && store != nil {
-		outcomes, err := restoreFromCheckpoint(store, conn)
-		for _, o := range outcomes {
-			o.logTo(log)
-		}
-		if err != nil {
-			log.WithError(err).Error("restore on exit incomplete")
-		}
+		left = restoreOnExit(store, conn, log, stopDeadline)
 	}
 	if l.rec != nil {
 		if err := l.rec.write(o.plot); err != nil {
-			return fmt.Errorf("%w: --plot %s: %w", errRuntime, o.plot, err)
+			return errors.Join(left, fmt.Errorf("%w: --plot %s: %w", errRuntime, o.plot, err))
 		}
 		log.WithField("file", o.plot).Info("plot written")
 	}
 	log.Info("vsched stopped")
-	return nil
+	return left
+}
+
+// stopDeadline bounds how long --restore-on-exit keeps trying at exit while
+// libvirt does not answer: a call that overran pinning's deadline (5 s) is
+// still pending, or libvirtd is restarting. It stays below the
+// TimeoutStopSec of scripts/package/vsched.service.in (45 s), so vsched
+// exits by itself, with its status, before systemd kills it.
+const stopDeadline = 30 * time.Second
+
+// restoreRetry is how often restoreOnExit tries again meanwhile. A try
+// while a call is pending fails at once, without reaching libvirt.
+const restoreRetry = 100 * time.Millisecond
+
+// restoreOnExit restores the checkpoint's pins (--restore-on-exit). While
+// libvirt times out or is unreachable it tries again, every restoreRetry,
+// for at most within; restored entries leave the checkpoint, so each try
+// takes up only what is left. It returns an error wrapping errRuntime when
+// pins are left (not restored; they stay in the checkpoint for `vsched
+// restore`), so that the exit status tells systemd.
+func restoreOnExit(store *checkpoint.Store, p restorePinner, log *logrus.Entry, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for {
+		outcomes, err := restoreFromCheckpoint(store, p)
+		retry := retryable(err)
+		for _, o := range outcomes {
+			retry = retry || retryable(o.Err)
+		}
+		last := !retry || !time.Now().Add(restoreRetry).Before(deadline)
+		left := 0
+		for _, o := range outcomes {
+			if o.failed() {
+				left++
+			}
+			if last || !retryable(o.Err) {
+				o.logTo(log)
+			}
+		}
+		if err != nil {
+			left = len(store.Entries())
+		}
+		f := log.WithField("left", left)
+		if err != nil {
+			f = f.WithError(err)
+		}
+		switch {
+		case !last:
+			f.Debug("restore on exit: libvirt not answering, trying again")
+			time.Sleep(restoreRetry)
+			continue
+		case err != nil:
+			f.Error("restore on exit incomplete")
+		}
+		if left > 0 {
+			return fmt.Errorf("%w: --restore-on-exit: %d pins not restored (kept in the checkpoint; run 'vsched restore')", errRuntime, left)
+		}
+		return nil
+	}
+}
+
+// retryable reports whether err is libvirt not answering (a deadline, a
+// call still pending, a connection being re-made): worth another try.
+func retryable(err error) bool {
+	return errors.Is(err, pinning.ErrTimeout) || errors.Is(err, pinning.ErrConnect)
 }
 
 // openCheckpoint opens the checkpoint in dir. A corrupt file was set aside
