@@ -1,8 +1,11 @@
 package main
 
 import (
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/vsched/vsched/cgroupstats"
 )
 
 func TestHistory_BaseIsNewestSampleAWindowOld_RestartStartsAFreshWindow(t *testing.T) {
@@ -58,5 +61,81 @@ func TestHistory_BaseIsNewestSampleAWindowOld_RestartStartsAFreshWindow(t *testi
 	h.next()
 	if len(h.free) != free-1 {
 		t.Fatalf("next after reset did not reuse a free buffer (%d free before, %d after)", free, len(h.free))
+	}
+}
+
+// fillSample writes a reading of domains×vcpus vCPUs at, reusing the
+// buffer's slices as the sampler does.
+func fillSample(s *cgroupstats.Sample, at time.Time, domains, vcpus int) {
+	s.Time = at
+	s.CPUs = s.CPUs[:0]
+	for c := range 64 {
+		s.CPUs = append(s.CPUs, cgroupstats.CPUStat{CPU: c})
+	}
+	s.Domains = slices.Grow(s.Domains[:0], domains)[:domains]
+	for d := range s.Domains {
+		ds := &s.Domains[d]
+		ds.VCPUs = ds.VCPUs[:0]
+		for v := range vcpus {
+			ds.VCPUs = append(ds.VCPUs, cgroupstats.VCPUStat{VCPU: v, TID: 1000*d + v})
+		}
+	}
+}
+
+func TestHistory_HostGrowsPastTheBudget_ThinnedWithinItBaseAboutAWindowOld(t *testing.T) {
+	const interval, window = 500 * time.Millisecond, 10 * time.Minute // the longest window the flags take
+	h := newHistory(window, interval)
+	if h.keep != maxHistorySamples {
+		t.Fatalf("window takes %d samples, want %d (the start check's bound)", h.keep, maxHistorySamples)
+	}
+	t0 := time.Unix(1_800_000_000, 0)
+	step := func(i, domains, vcpus int) bool {
+		fillSample(h.next(), t0.Add(time.Duration(i)*interval), domains, vcpus)
+		return h.fit(h.s[len(h.s)-1])
+	}
+	// 100 vCPUs: the whole window fits.
+	for i := range 2 * maxHistorySamples {
+		if step(i, 25, 4) {
+			t.Fatalf("sample %d: thinned at 100 vCPUs (%d bytes per sample)", i, sampleBytes(h.s[len(h.s)-1]))
+		}
+	}
+	if len(h.s) > h.keep || h.bytes() > historyBudget {
+		t.Fatalf("100 vCPUs: %d samples, %d bytes; want at most %d and %d", len(h.s), h.bytes(), h.keep, historyBudget)
+	}
+	// The host grows to 1,000 vCPUs: thinned, and never over the budget,
+	// counting every buffer the history holds (kept and free).
+	thinned := false
+	for i := 2 * maxHistorySamples; i < 4*maxHistorySamples; i++ {
+		thinned = step(i, 250, 4) || thinned
+		if i%16 != 0 && i > 2*maxHistorySamples+16 { // counting costs; every sample while it grows, then every 16th
+			continue
+		}
+		if got := h.bytes(); got > historyBudget {
+			t.Fatalf("sample %d at 1,000 vCPUs: history holds %d bytes (%d samples, %d free), over the budget of %d",
+				i, got, len(h.s), len(h.free), historyBudget)
+		}
+	}
+	if !thinned || h.limit >= h.keep {
+		t.Fatalf("1,000 vCPUs: limit %d of %d samples, thinned %v; want thinned", h.limit, h.keep, thinned)
+	}
+	b := h.base()
+	if b == nil {
+		t.Fatal("thinned window has no base")
+	}
+	age := h.s[len(h.s)-1].Time.Sub(b.Time)
+	if spacing := window / time.Duration(h.limit-2); age < window-window/10 || age > window+2*spacing {
+		t.Errorf("base is %v old, want about the window (%v, within 2 x %v)", age, window, spacing)
+	}
+	t.Logf("1,000 vCPUs: %d of %d samples, %d bytes (budget %d), base %v old", len(h.s), h.keep, h.bytes(), historyBudget, age)
+}
+
+func TestHistory_6002SamplesOf1000VCPUs_WouldNotFitTheBudget(t *testing.T) {
+	// The measure behind the start check: a sample of 1,000 vCPUs (250
+	// domains of 4) times the samples of --interval 100ms --window 10m.
+	var s cgroupstats.Sample
+	fillSample(&s, time.Unix(0, 0), 250, 4)
+	n := historySamples(10*time.Minute, 100*time.Millisecond)
+	if got := n * sampleBytes(&s); n != 6002 || got <= historyBudget {
+		t.Errorf("%d samples x %d bytes = %d bytes; want 6002 samples over the %d budget", n, sampleBytes(&s), got, historyBudget)
 	}
 }

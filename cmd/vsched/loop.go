@@ -47,6 +47,7 @@ type loop struct {
 	transient int  // vCPUs the sampler reads without kept-open files
 	warned    map[string]bool
 	overran   bool
+	thinned   bool // the window's samples are capped by the memory budget
 }
 
 func newLoop(o *daemonOptions, log *logrus.Entry, s sampler, lv *libvirtSide, pol balancer.Policy, host *hostView, m *metrics) *loop {
@@ -81,6 +82,15 @@ func (l *loop) cycle(now time.Time) {
 		return
 	}
 	l.metrics.sampleDuration.Observe(time.Since(start).Seconds())
+	if thin := l.hist.fit(cur); thin != l.thinned { // a state change, logged once
+		l.thinned = thin
+		f := l.log.WithFields(logrus.Fields{"samples": l.hist.limit, "window_samples": l.hist.keep, "budget_bytes": historyBudget})
+		if thin {
+			f.WithField("vcpus", countVCPUs(cur)).Warn("window's samples do not fit the history's memory budget: keeping fewer, evenly spread")
+		} else {
+			f.Info("window's samples fit the history's memory budget again")
+		}
+	}
 	if n := l.sampler.Transient(); n != l.transient {
 		l.transient = n
 		if n > 0 {
@@ -101,6 +111,15 @@ func (l *loop) cycle(now time.Time) {
 	if !l.inflight && !l.lv.lost.Load() {
 		l.plan(w, ls, cur.Time)
 	}
+}
+
+// countVCPUs is the number of vCPUs sampled in s.
+func countVCPUs(s *cgroupstats.Sample) int {
+	n := 0
+	for i := range s.Domains {
+		n += len(s.Domains[i].VCPUs)
+	}
+	return n
 }
 
 // sampleDomains builds the sampler's domain list from the listing, leaving

@@ -113,6 +113,10 @@ func (o *daemonOptions) validate() error {
 	if o.window < o.interval {
 		return fmt.Errorf("%w: --window %s: must be at least --interval (%s)", errUsage, o.window, o.interval)
 	}
+	if n := historySamples(o.window, o.interval); n > maxHistorySamples {
+		return fmt.Errorf("%w: --window %s at --interval %s keeps %d samples, more than the %d that fit the history's memory budget (%d MiB); use a longer --interval or a shorter --window",
+			errUsage, o.window, o.interval, n, maxHistorySamples, historyBudget>>20)
+	}
 	if !(o.threshold > 0 && o.threshold <= 100) { // also refuses NaN
 		return fmt.Errorf("%w: --threshold %g: must be in (0, 100]", errUsage, o.threshold)
 	}

@@ -51,6 +51,8 @@ func TestValidate(t *testing.T) {
 		{"GarbageCPUList_Refused", func(o *daemonOptions) { o.cpus = "two" }, "--cpus", nil},
 		{"MissingCgroupRoot_Refused", func(o *daemonOptions) { o.cgroupRoot = filepath.Join(roots, "nope") }, "--cgroup-root", fs.ErrNotExist},
 		{"WindowShorterThanInterval_Refused", func(o *daemonOptions) { o.window = o.interval / 2 }, "--window", nil},
+		{"WindowOf6002SamplesAt100ms_RefusedOverTheMemoryBudget", func(o *daemonOptions) { o.interval, o.window = 100*time.Millisecond, 10*time.Minute }, "--window", nil},
+		{"LongestWindowAt500ms_Valid", func(o *daemonOptions) { o.interval, o.window = 500*time.Millisecond, 10*time.Minute }, "", nil},
 		{"ZeroConfirm_Refused", func(o *daemonOptions) { o.confirm = 0 }, "--confirm", nil},
 		{"NegativeCooldown_Refused", func(o *daemonOptions) { o.cooldown = -time.Second }, "--cooldown", nil},
 		{"ProcRootIsAFile_Refused", func(o *daemonOptions) { o.procRoot = file }, "--proc-root", nil},
