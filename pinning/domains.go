@@ -36,9 +36,18 @@ type Domain struct {
 	// <numatune><memory mode='strict' nodeset='...'>; empty when none.
 	NodeSet cpuset.CPUSet
 	// Unmanaged is true when the domain's metadata holds
-	// <vsched manage="no"/> in the MetadataNS namespace: vsched samples it
-	// but never pins it.
+	// <vsched manage="no"/> in the MetadataNS namespace, or when its XML
+	// could not be read (Unread): vsched samples it but never pins it.
 	Unmanaged bool
+	// Unread, when not nil, is why the domain's live XML could not be read
+	// or parsed (for example a guest whose metadata makes the XML too large
+	// for libvirt's RPC: "Unable to encode message payload"). The operator's
+	// settings (cpuset, numatune, metadata) are then unknown: CPUSet and
+	// NodeSet are empty and Unmanaged is true. VCPUs and their pins come
+	// from libvirt's vCPU info instead (virDomainGetVcpus), so the
+	// domain's load is still sampled and the checkpoint still judged; when
+	// that fails too, VCPUs is empty. Every listing tries the XML again.
+	Unread error
 }
 
 // Domains lists the running (active) domains, sorted by name, from each
@@ -88,12 +97,76 @@ func (c *Conn) listDomains(lc *libvirt.Connect) ([]Domain, error) {
 	return out, nil
 }
 
+// readXML reads a domain's live XML. Tests replace it to make one domain's
+// XML fail as a real libvirtd fails it, which the in-process test driver
+// (no RPC, no message size limit) cannot.
+var readXML = func(dom *libvirt.Domain) (string, error) { return dom.GetXMLDesc(0) }
+
+// describeUnread describes a domain whose XML could not be read (cause):
+// its identity, and its online vCPUs with their live pins from libvirt's
+// vCPU info. A vCPU whose cpumap does not cover every host CPU (the
+// binding sizes it from the node info, which may miss CPUs past an offline
+// one), is empty, or whose id comes twice is left out: a pin read wrong
+// could pass for someone else's and lose the checkpoint's original, while
+// a vCPU left out reads as offline and its entry is kept. An error means not even the domain's
+// identity could be read.
+func (c *Conn) describeUnread(dom *libvirt.Domain, cause error) (Domain, error) {
+	name, err := dom.GetName()
+	if err != nil {
+		return Domain{}, err
+	}
+	uuid, err := dom.GetUUIDString()
+	if err != nil {
+		return Domain{}, err
+	}
+	id, err := dom.GetID()
+	if err != nil {
+		return Domain{}, err
+	}
+	d := Domain{ID: int(id), Name: name, UUID: uuid, CPUSet: cpuset.New(), NodeSet: cpuset.New(), Unmanaged: true,
+		Unread: fmt.Errorf("domain %s: live XML: %w", name, cause)}
+	infos, err := dom.GetVcpus()
+	if err != nil {
+		d.Unread = fmt.Errorf("%w; vCPU info: %w", d.Unread, clean(err))
+		return d, nil
+	}
+	seen := make(map[int]bool, len(infos))
+	for _, v := range infos {
+		pin, id := fromCPUMap(v.CpuMap), int(v.Number)
+		if len(v.CpuMap) < c.host.n || pin.IsEmpty() || seen[id] {
+			continue
+		}
+		seen[id] = true
+		d.VCPUs = append(d.VCPUs, VCPU{ID: id, Pin: pin})
+	}
+	// An id twice is an answer not to trust (libvirt's test driver gives
+	// one after a disabled vCPU): its vCPU is left out.
+	d.VCPUs = slices.DeleteFunc(d.VCPUs, func(v VCPU) bool { return countID(infos, v.ID) > 1 })
+	slices.SortFunc(d.VCPUs, func(a, b VCPU) int { return cmp.Compare(a.ID, b.ID) })
+	return d, nil
+}
+
 // describe reads one domain from its live XML: one call. libvirt's pin
 // info would take three more (the binding's GetVcpuPinInfo also asks for
 // the node's and the domain's info), about three times the XML's cost on a
 // real libvirtd, and says what the XML says, except under numad placement.
+//
+// When the XML cannot be read or parsed while the connection still
+// answers, the fault is the domain's (an RPC error such as a reply too
+// large to encode says nothing of the connection then): describe returns
+// what describeUnread finds, so that one such domain neither stops a
+// listing nor keeps its vCPUs' original pins from being put back.
 func (c *Conn) describe(dom *libvirt.Domain) (Domain, error) {
-	s, err := dom.GetXMLDesc(0)
+	d, err := c.describeXML(dom)
+	if err == nil || !alive(c.lc) || gone(dom, err) {
+		return d, err
+	}
+	return c.describeUnread(dom, clean(err))
+}
+
+// describeXML is describe from the live XML.
+func (c *Conn) describeXML(dom *libvirt.Domain) (Domain, error) {
+	s, err := readXML(dom)
 	if err != nil {
 		return Domain{}, err
 	}
@@ -143,6 +216,17 @@ func vcpuPins(info domainInfo, maps [][]bool, host hostCPUs) []VCPU {
 		}
 	}
 	return out
+}
+
+// countID counts the entries of infos numbered id.
+func countID(infos []libvirt.DomainVcpuInfo, id int) int {
+	n := 0
+	for _, v := range infos {
+		if int(v.Number) == id {
+			n++
+		}
+	}
+	return n
 }
 
 // gone reports whether err, from a call on dom, means that dom no longer

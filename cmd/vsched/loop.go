@@ -47,7 +47,8 @@ type loop struct {
 	transient int  // vCPUs the sampler reads without kept-open files
 	warned    map[string]bool
 	overran   bool
-	thinned   bool // the window's samples are capped by the memory budget
+	thinned   bool            // the window's samples are capped by the memory budget
+	unread    map[string]bool // domains (UUID) whose XML the last listing could not read
 }
 
 func newLoop(o *daemonOptions, log *logrus.Entry, s sampler, lv *libvirtSide, pol balancer.Policy, host *hostView, m *metrics) *loop {
@@ -73,6 +74,7 @@ func (l *loop) cycle(now time.Time) {
 		return // no listing yet: libvirt is slow or down
 	}
 	l.refreshHost()
+	l.noteUnread(ls)
 	l.sampleDomains(ls, now)
 	start := time.Now()
 	cur := l.hist.next()
@@ -111,6 +113,34 @@ func (l *loop) cycle(now time.Time) {
 	if !l.inflight && !l.lv.lost.Load() {
 		l.plan(w, ls, cur.Time)
 	}
+}
+
+// noteUnread logs, once when it starts and once when it ends, a domain
+// whose XML libvirt cannot give (pinning.Domain.Unread): it is sampled and
+// its load counts, but its operator settings are unknown, so it is never
+// pinned; each listing tries it again. Only a new listing can change it.
+func (l *loop) noteUnread(ls *listing) {
+	if ls == l.listed {
+		return
+	}
+	var now map[string]bool
+	for _, d := range ls.doms {
+		f := l.log.WithFields(logrus.Fields{"domain": d.Name, "uuid": d.UUID})
+		if d.Unread == nil {
+			if l.unread[d.UUID] {
+				f.Info("domain XML read again: managed as its settings say")
+			}
+			continue
+		}
+		if now == nil {
+			now = map[string]bool{}
+		}
+		now[d.UUID] = true
+		if !l.unread[d.UUID] {
+			f.WithError(d.Unread).WithField("vcpus", len(d.VCPUs)).Warn("domain XML unreadable: its load counts, its vCPUs are not pinned until it reads again")
+		}
+	}
+	l.unread = now
 }
 
 // countVCPUs is the number of vCPUs sampled in s.
