@@ -13,7 +13,11 @@
 // (skipping KVM's kvm-nx-lpage-re kernel thread) or, without one, from
 // QEMU's thread names "CPU N/KVM" and "CPU N/TCG", checks each thread once
 // through prometheus/procfs, opens its schedstat and records its start
-// time (stat field 22).
+// time (stat field 22). The QEMU process comes from the domain's cgroup;
+// where that names none, only from the pid file libvirt writes
+// (WithQEMURunDir), checked against the process's "-uuid" and cgroup:
+// any process can take a guest's argv, so command lines are never
+// searched.
 //
 // The hot path reads per vCPU per cycle only what the policy needs: the
 // affinity with sched_getaffinity(2) (no text; the CPU set is rebuilt only

@@ -119,3 +119,14 @@ func procStatN(n int) string {
 		"procs_running 1\nprocs_blocked 0\nsoftirq 163509 0 14856 5 14394 67630 0 907 21335 0 44382\n")
 	return b.String()
 }
+
+func FuzzParseProcCgroup(f *testing.F) {
+	seed(f, "0::/machine/qemu-3-vm.libvirt-qemu/emulator\n", "4:cpu,cpuacct:/machine.slice/machine-qemu\\x2d1\\x2dvm.scope/libvirt/emulator\n", "::", "0::")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, p := range parseProcCgroup(b) {
+			if !strings.HasPrefix(p, "/") || strings.Contains(p, "\n") {
+				t.Fatalf("path %q: want absolute, one line", p)
+			}
+		}
+	})
+}

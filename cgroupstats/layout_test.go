@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -102,12 +103,13 @@ func TestSample_NoVCPUCgroup_FallsBackToThreadNames(t *testing.T) {
 	}
 }
 
-func TestSample_NoCgroupAtAll_FindsQEMUByCommandLine(t *testing.T) {
+func TestSample_NoCgroupAtAll_FindsQEMUByLibvirtsPidFile(t *testing.T) {
 	doms, _, cg, proc := synthetic(t, cgroupstatstest.LayoutV2Systemd, 2, 1)
 	if err := os.RemoveAll(filepath.Join(cg, "machine.slice")); err != nil {
 		t.Fatal(err)
 	}
-	s, err := cgroupstats.New(cg, proc)
+	run := writeTree(t, map[string]string{doms[1].Name + ".pid": "10009"}) // as libvirt writes it, no newline
+	s, err := cgroupstats.New(cg, proc, cgroupstats.WithQEMURunDir(run))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +131,15 @@ func TestSample_NoCgroupAtAll_FindsQEMUByCommandLine(t *testing.T) {
 }
 
 func TestSample_Resolved_SlowPathNotRepeated(t *testing.T) {
-	doms, s, cg, _ := synthetic(t, cgroupstatstest.LayoutV2, 1, 2)
+	doms, _, cg, proc := synthetic(t, cgroupstatstest.LayoutV2, 1, 2)
+	// Once its cgroup is gone, the domain's QEMU is known from libvirt's
+	// pid file only.
+	run := writeTree(t, map[string]string{doms[0].Name + ".pid": strconv.Itoa(cgroupstatstest.PID(0, 2))})
+	s, err := cgroupstats.New(cg, proc, cgroupstats.WithQEMURunDir(run))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
 	var got cgroupstats.Sample
 	if err := s.Sample(doms, &got); err != nil {
 		t.Fatal(err)

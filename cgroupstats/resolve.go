@@ -1,7 +1,6 @@
 package cgroupstats
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -87,36 +86,4 @@ func vcpuDir(dirs []domainDir, n int) (domainDir, string, bool) {
 		}
 	}
 	return domainDir{}, "", false
-}
-
-// findQEMUByCmdline scans <proc>/*/cmdline for the QEMU of the domain:
-// libvirt passes "-uuid UUID" and "-name guest=NAME,...". It is the last
-// resort when the domain has no cgroup at all.
-func (s *Sampler) findQEMUByCmdline(d Domain) (int, error) {
-	ents, err := os.ReadDir(s.procRoot)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrRoot, err)
-	}
-	var want []string
-	if d.UUID != "" {
-		want = append(want, "\x00-uuid\x00"+d.UUID+"\x00")
-	}
-	want = append(want, "\x00guest="+d.Name+",", "\x00guest="+d.Name+"\x00")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(s.procRoot, e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		for _, w := range want {
-			if strings.Contains(string(b), w) {
-				return pid, nil
-			}
-		}
-	}
-	return 0, fmt.Errorf("%w: domain %d %q: no cgroup under %s and no QEMU process in %s",
-		ErrNoCgroup, d.ID, d.Name, s.cgroupRoot, s.procRoot)
 }

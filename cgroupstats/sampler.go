@@ -27,6 +27,7 @@ type Sampler struct {
 	procStatPath string
 	procStatFD   int
 	sysAffinity  bool   // procRoot is this process's own procfs: affinity by syscall
+	qemuRunDir   string // libvirt's QEMU state directory (NAME.pid); "" when not given
 	buf          []byte // one reused read buffer for every file
 	gen          uint64
 	domains      map[domainKey]*domainState
@@ -44,7 +45,7 @@ type domainKey struct {
 // It checks that both exist and look right, detects the cgroup mode and
 // whether libvirt's cgroups sit under systemd's machine.slice, and opens
 // <procRoot>/stat. Errors wrap ErrRoot and name the path.
-func New(cgroupRoot, procRoot string) (*Sampler, error) {
+func New(cgroupRoot, procRoot string, opts ...Option) (*Sampler, error) {
 	for _, dir := range []string{cgroupRoot, procRoot} {
 		fi, err := os.Stat(dir)
 		if err != nil {
@@ -73,6 +74,9 @@ func New(cgroupRoot, procRoot string) (*Sampler, error) {
 		domains: make(map[domainKey]*domainState),
 	}
 	s.sysAffinity = ownProc(procRoot)
+	for _, o := range opts {
+		o(s)
+	}
 	for _, h := range s.hier {
 		if isDir(filepath.Join(h.dir, "machine.slice")) {
 			s.systemd = true

@@ -111,7 +111,7 @@ func (s *Sampler) tgid(tid int) (int, error) {
 
 // domainPID finds the QEMU process of a domain without a usable vCPU
 // thread: the first pid of the domain cgroup's (or its emulator cgroup's)
-// cgroup.procs, else a scan of the command lines.
+// cgroup.procs, else the pid libvirt wrote for it (libvirtPID).
 func (s *Sampler) domainPID(d Domain, dirs []domainDir) (int, error) {
 	for _, dd := range dirs {
 		for _, p := range []string{
@@ -127,7 +127,7 @@ func (s *Sampler) domainPID(d Domain, dirs []domainDir) (int, error) {
 			}
 		}
 	}
-	return s.findQEMUByCmdline(d)
+	return s.libvirtPID(d, dirs)
 }
 
 // crossCheck reads the thread once through procfs on the slow path: its

@@ -39,7 +39,7 @@ func runDaemon(ctx context.Context, o *daemonOptions, stderr io.Writer) error {
 		return fmt.Errorf("%w: --sys-root: %w", errUsage, err)
 	}
 	defer host.close()
-	smp, err := cgroupstats.New(o.cgroupRoot, o.procRoot)
+	smp, err := cgroupstats.New(o.cgroupRoot, o.procRoot, cgroupstats.WithQEMURunDir(qemuRunDir))
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -159,6 +159,11 @@ func restoreOnExit(store *checkpoint.Store, p restorePinner, log *logrus.Entry, 
 func retryable(err error) bool {
 	return errors.Is(err, pinning.ErrTimeout) || errors.Is(err, pinning.ErrConnect)
 }
+
+// qemuRunDir is where libvirt's QEMU driver writes NAME.pid for each
+// running domain: the sampler's last resort for a domain whose cgroup
+// names no process.
+const qemuRunDir = "/run/libvirt/qemu"
 
 // openCheckpoint opens the checkpoint in dir. A corrupt file was set aside
 // by the store: one line says where, and vsched goes on with an empty one.
