@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"slices"
 	"testing"
 	"time"
 
+	"k8s.io/utils/cpuset"
+
 	"github.com/vsched/vsched/cgroupstats"
+	"github.com/vsched/vsched/pinning"
 )
 
 func TestHistory_BaseIsNewestSampleAWindowOld_RestartStartsAFreshWindow(t *testing.T) {
@@ -137,5 +141,37 @@ func TestHistory_6002SamplesOf1000VCPUs_WouldNotFitTheBudget(t *testing.T) {
 	n := historySamples(10*time.Minute, 100*time.Millisecond)
 	if got := n * sampleBytes(&s); n != 6002 || got <= historyBudget {
 		t.Errorf("%d samples x %d bytes = %d bytes; want 6002 samples over the %d budget", n, sampleBytes(&s), got, historyBudget)
+	}
+}
+
+func TestLoop_HostOutgrowsTheHistoryBudget_WarnedOnceThenBack(t *testing.T) {
+	big := func(n, vcpus int) cgroupstats.Sample {
+		s := cgroupstats.Sample{Time: time.Unix(1_800_000_000+int64(n), 0), CPUs: []cgroupstats.CPUStat{{CPU: 0}, {CPU: 1}}}
+		d := cgroupstats.DomainSample{Domain: cgroupstats.Domain{ID: 1, Name: "big", UUID: "uuid-big"}}
+		for v := range vcpus {
+			d.VCPUs = append(d.VCPUs, cgroupstats.VCPUStat{VCPU: v, TID: 100 + v, Affinity: cpuset.New(0)})
+		}
+		s.Domains = []cgroupstats.DomainSample{d}
+		return s
+	}
+	pins := make([]cpuset.CPUSet, 2000)
+	for i := range pins {
+		pins[i] = cpuset.New(0)
+	}
+	p := &fakePinner{doms: []pinning.Domain{dom("uuid-big", "big", 1, pins...)}}
+	s := &fakeSampler{script: []cgroupstats.Sample{big(1, 2000), big(2, 2000), big(3, 2000), big(4, 10), big(5, 10)}}
+	o := testOptions()
+	o.interval, o.window = 500*time.Millisecond, 10*time.Minute
+	var log bytes.Buffer
+	l := fakeLoop(t, o, s, p, &log)
+	for range 5 {
+		cycle(l)
+	}
+	warned := logEntries(t, &log, "window's samples do not fit the history's memory budget: keeping fewer, evenly spread")
+	if len(warned) != 1 || warned[0]["vcpus"] != 2000.0 || warned[0]["window_samples"] != float64(maxHistorySamples) {
+		t.Errorf("budget warnings %v, want one at 2,000 vCPUs", warned)
+	}
+	if back := logEntries(t, &log, "window's samples fit the history's memory budget again"); len(back) != 1 {
+		t.Errorf("budget recoveries %v, want one once the host shrank", back)
 	}
 }
