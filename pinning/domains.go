@@ -103,12 +103,18 @@ func (c *Conn) listDomains(lc *libvirt.Connect) ([]Domain, error) {
 var readXML = func(dom *libvirt.Domain) (string, error) { return dom.GetXMLDesc(0) }
 
 // describeUnread describes a domain whose XML could not be read (cause):
-// its identity, and its online vCPUs with their live pins from libvirt's
-// vCPU info. A vCPU whose cpumap does not cover every host CPU (the
-// binding sizes it from the node info, which may miss CPUs past an offline
-// one), is empty, or whose id comes twice is left out: a pin read wrong
-// could pass for someone else's and lose the checkpoint's original, while
-// a vCPU left out reads as offline and its entry is kept. An error means not even the domain's
+// its identity, its online vCPU ids from libvirt's vCPU info
+// (virDomainGetVcpus), and their pins from libvirt's pin info, which
+// follows the same rule as the XML (virDomainDefGetVcpuPinInfoHelper), so
+// that a vCPU nobody re-pinned keeps the pin the last readable listing saw
+// and is not taken for the operator's. Where the pin info fails, the vCPU
+// info's live affinity stands in. A vCPU whose id comes twice, whose pin
+// is empty, or whose map does not cover every host CPU (the binding sizes
+// maps from the node info, which may miss CPUs past an offline one, and
+// asks for as many as there are online vCPUs, so with a gap the highest
+// ids have none) is left out: a pin read wrong could pass for someone
+// else's and lose the checkpoint's original, while a vCPU left out reads
+// as offline and its entry is kept. An error means not even the domain's
 // identity could be read.
 func (c *Conn) describeUnread(dom *libvirt.Domain, cause error) (Domain, error) {
 	name, err := dom.GetName()
@@ -130,18 +136,22 @@ func (c *Conn) describeUnread(dom *libvirt.Domain, cause error) (Domain, error) 
 		d.Unread = fmt.Errorf("%w; vCPU info: %w", d.Unread, clean(err))
 		return d, nil
 	}
-	seen := make(map[int]bool, len(infos))
+	maps, err := dom.GetVcpuPinInfo(libvirt.DOMAIN_AFFECT_LIVE)
 	for _, v := range infos {
-		pin, id := fromCPUMap(v.CpuMap), int(v.Number)
-		if len(v.CpuMap) < c.host.n || pin.IsEmpty() || seen[id] {
+		id := int(v.Number)
+		m := v.CpuMap
+		if err == nil {
+			m = nil
+			if id < len(maps) {
+				m = maps[id]
+			}
+		}
+		pin := fromCPUMap(m)
+		if len(m) < c.host.n || pin.IsEmpty() || countID(infos, id) > 1 {
 			continue
 		}
-		seen[id] = true
 		d.VCPUs = append(d.VCPUs, VCPU{ID: id, Pin: pin})
 	}
-	// An id twice is an answer not to trust (libvirt's test driver gives
-	// one after a disabled vCPU): its vCPU is left out.
-	d.VCPUs = slices.DeleteFunc(d.VCPUs, func(v VCPU) bool { return countID(infos, v.ID) > 1 })
 	slices.SortFunc(d.VCPUs, func(a, b VCPU) int { return cmp.Compare(a.ID, b.ID) })
 	return d, nil
 }

@@ -56,7 +56,7 @@ func TestDomains_OneDomainsXMLFails_OthersListedItUnmanagedWithLivePins(t *testi
 		t.Errorf("duo.Unread = %v, want the libvirt RPC error", duo.Unread)
 	}
 	want := Domain{ID: 2, Name: "duo", UUID: duoUUID, Unmanaged: true, CPUSet: cpuset.New(), NodeSet: cpuset.New(),
-		VCPUs: []VCPU{{0, cpuset.New(0)}, {1, cpuset.New(2, 3)}}} // the live pins, from libvirt's vCPU info
+		VCPUs: []VCPU{{0, cpuset.New(0)}, {1, cpuset.New(2, 3)}}} // the live pins, from libvirt's pin info
 	duo.Unread = nil
 	if diff := cmp.Diff(want, *duo, cpusetEqual); diff != "" {
 		t.Errorf("duo without its XML mismatch (-want +got):\n%s", diff)
@@ -139,5 +139,18 @@ func TestApply_UnreadDomain_PinPutBackWithoutItsXML(t *testing.T) {
 	}
 	if c.Reconnects() != 0 {
 		t.Errorf("the connection was re-made %d times, want 0", c.Reconnects())
+	}
+}
+
+func TestDomains_EveryXMLUnreadable_SamePinsAsTheReadableListing(t *testing.T) {
+	c := openTest(t)
+	read := livePins(t, c)
+	failXML(t, errPayload, "solo", "duo", "quad", "gappy")
+	unread := livePins(t, c)
+	// gappy's vCPUs 0 and 3 are left out (see the test above); every vCPU
+	// listed has the pin a readable listing gives it, so none is taken for
+	// re-pinned by the operator when the XML stops reading.
+	if diff := cmp.Diff(with(read, "gappy/0", "", "gappy/3", ""), unread); diff != "" {
+		t.Errorf("pins without any XML mismatch (-readable +unreadable):\n%s", diff)
 	}
 }
