@@ -23,12 +23,12 @@ func hugeMetadata(t *testing.T, g *guest) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer lc.Close()
+	defer func() { _, _ = lc.Close() }()
 	dom, err := lc.LookupDomainByName(g.name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dom.Free()
+	defer func() { _ = dom.Free() }()
 	const limit = 4 << 20
 	blob := "<blob>" + strings.Repeat("x", limit-1024) + "</blob>"
 	if err := dom.SetMetadata(libvirt.DOMAIN_METADATA_ELEMENT, blob, "big", "https://example.org/big", libvirt.DOMAIN_AFFECT_LIVE); err != nil {
