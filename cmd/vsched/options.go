@@ -78,7 +78,7 @@ func (o *daemonOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.logFormat, "log-format", o.logFormat, "log `FORMAT`: text or json")
 	fs.StringVar(&o.logLevel, "log-level", o.logLevel, "log `LEVEL`: debug, info, warn, error")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on `ADDR` (e.g. :9477); off when empty")
-	fs.BoolVar(&o.restoreOnExit, "restore-on-exit", false, "on SIGINT/SIGTERM put back the pin vsched found on every vCPU whose pin is still the one vsched set (as vsched restore does); refused with --once, whose point is to leave its pins")
+	fs.BoolVar(&o.restoreOnExit, "restore-on-exit", false, "on SIGINT/SIGTERM put back the pin vsched found on every vCPU whose pin is still the one vsched set (as vsched restore does), waiting at most 30s for libvirt to answer, and exit 1 when any is left; refused with --once, whose point is to leave its pins")
 	fs.StringVar(&o.plot, "plot", "", "on exit, write an SVG plot of per-pCPU usage over time with the moves marked to `FILE`")
 	fs.SortFlags = false
 }
