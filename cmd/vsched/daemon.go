@@ -116,6 +116,7 @@ const restoreRetry = 100 * time.Millisecond
 // restore`), so that the exit status tells systemd.
 func restoreOnExit(store *checkpoint.Store, p restorePinner, log *logrus.Entry, within time.Duration) error {
 	deadline := time.Now().Add(within)
+	logged := map[checkpoint.ID]bool{} // an entry kept (vCPU offline) is said once, not at every try
 	for {
 		outcomes, err := restoreFromCheckpoint(store, p)
 		retry := retryable(err)
@@ -128,7 +129,9 @@ func restoreOnExit(store *checkpoint.Store, p restorePinner, log *logrus.Entry, 
 			if o.failed() {
 				left++
 			}
-			if last || !retryable(o.Err) {
+			id := checkpoint.ID{UUID: o.Entry.UUID, VCPU: o.Entry.VCPU}
+			if (last || !retryable(o.Err)) && !logged[id] {
+				logged[id] = true
 				o.logTo(log)
 			}
 		}

@@ -73,8 +73,9 @@ func TestLoop_OnceSIGINTBeforeThePlanIsTaken_ReturnsNotHangs(t *testing.T) {
 // a token per refused listing.
 type heldPinner struct {
 	restorePinner
-	release chan struct{}
-	tried   chan struct{}
+	release  chan struct{}
+	tried    chan struct{}
+	pinsOnly bool // only pins are held (the listing answered before the call overran)
 }
 
 func (p *heldPinner) held() bool {
@@ -87,7 +88,7 @@ func (p *heldPinner) held() bool {
 }
 
 func (p *heldPinner) Domains() ([]pinning.Domain, error) {
-	if p.held() {
+	if p.held() && !p.pinsOnly {
 		select {
 		case p.tried <- struct{}{}:
 		default:
@@ -99,6 +100,12 @@ func (p *heldPinner) Domains() ([]pinning.Domain, error) {
 
 func (p *heldPinner) Apply(pins []pinning.Pin) []pinning.Result {
 	if p.held() {
+		if p.pinsOnly {
+			select {
+			case p.tried <- struct{}{}:
+			default:
+			}
+		}
 		return failAll(pins, pinning.ErrTimeout)
 	}
 	return p.restorePinner.Apply(pins)
@@ -193,4 +200,33 @@ func onlyDomain(pins map[string]string, name string) map[string]string {
 		}
 	}
 	return out
+}
+
+func TestRestoreOnExit_PinTimesOutThenAnswers_RetriedEachOutcomeLoggedOnce(t *testing.T) {
+	store, conn, held, _ := heldRestore(t)
+	if err := store.Record([]checkpoint.Entry{ckEntry(t, uuid000, "guest-000", 7, "0", "1")}); err != nil { // vCPU 7 is not online
+		t.Fatal(err)
+	}
+	held.pinsOnly = true
+	go func() {
+		<-held.tried
+		<-held.tried // two tries timed out
+		close(held.release)
+	}()
+	var log bytes.Buffer
+	if err := restoreOnExit(store, held, newLogger("json", "debug", &log), testBound(t)); err != nil {
+		t.Fatalf("restoreOnExit = %v, want nil once the pins answer", err)
+	}
+	if diff := cmp.Diff(map[string]string{"guest-000/0": "0", "guest-000/1": "0"}, onlyDomain(pinsOf(t, conn), "guest-000")); diff != "" {
+		t.Errorf("pins after restore mismatch (-want +got):\n%s", diff)
+	}
+	if got := logEntries(t, &log, "pin restored"); len(got) != 2 {
+		t.Errorf("\"pin restored\" entries %v, want two", got)
+	}
+	if got := logEntries(t, &log, "pin left alone: vCPU not online; kept in the checkpoint"); len(got) != 1 {
+		t.Errorf("offline entries %v, want one over every try", got)
+	}
+	if got := logEntries(t, &log, "restore pin failed; kept in the checkpoint"); len(got) != 0 {
+		t.Errorf("failures logged for pins that were only waiting: %v", got)
+	}
 }
