@@ -77,7 +77,7 @@ func TestRun_InvocationErrors_ExitTwoWithOneLine(t *testing.T) {
 		{"StateDirIsAFile", withRoots("--state-dir", file), file},
 		{"OnceWithRestoreOnExit", withRoots("--restore-on-exit"), "--restore-on-exit"},
 		{"WindowPastTenMinutes", withRoots("--window", "11m"), "--window"},
-		{"WindowSamplesOverTheMemoryBudget", withRoots("--interval", "100ms", "--window", "10m"), "keeps 6002 samples, more than the 1202"},
+		{"WindowSamplesOverTheMemoryBudget", withRoots("--interval", "100ms", "--window", "10m"), "keeps 6002 samples; the history holds at most 1202"},
 		{"SampleBadFormat", []string{"sample", "--format", "yaml"}, "--format"},
 		{"SampleMissingRoot", []string{"sample", "--cgroup-root", missing}, missing},
 		{"SampleUnknownFlag", []string{"sample", "--cpus", "1"}, "--cpus"},

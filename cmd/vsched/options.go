@@ -114,7 +114,7 @@ func (o *daemonOptions) validate() error {
 		return fmt.Errorf("%w: --window %s: must be at least --interval (%s)", errUsage, o.window, o.interval)
 	}
 	if n := historySamples(o.window, o.interval); n > maxHistorySamples {
-		return fmt.Errorf("%w: --window %s at --interval %s keeps %d samples, more than the %d that fit the history's memory budget (%d MiB); use a longer --interval or a shorter --window",
+		return fmt.Errorf("%w: --window %s at --interval %s keeps %d samples; the history holds at most %d (its memory budget is %d MiB): use a longer --interval or a shorter --window",
 			errUsage, o.window, o.interval, n, maxHistorySamples, historyBudget>>20)
 	}
 	if !(o.threshold > 0 && o.threshold <= 100) { // also refuses NaN
