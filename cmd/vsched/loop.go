@@ -186,7 +186,7 @@ func (l *loop) plan(w window, ls *listing, now time.Time) {
 		return
 	}
 	l.inflight = true
-	l.lv.plans <- pins // buffered; the libvirt side holds at most this one plan
+	l.lv.plans <- handover{pins: pins, from: ls} // buffered; the libvirt side holds at most this one plan
 	if l.opts.once {
 		l.wait()
 	}

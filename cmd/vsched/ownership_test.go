@@ -93,7 +93,7 @@ func TestOwnership_Reconcile(t *testing.T) {
 			o := newOwnership()
 			var got []verdict
 			for _, ls := range tt.listings {
-				got = o.reconcile(ls, tt.entries)
+				got = o.reconcile(ls, tt.entries, nil)
 			}
 			if diff := cmp.Diff(tt.want, rows(got)); diff != "" {
 				t.Errorf("verdicts (-want +got):\n%s", diff)
@@ -111,11 +111,11 @@ func TestOwnership_Reconcile(t *testing.T) {
 
 func TestOwnership_PinnedByVsched_NotTakenForTheOperators(t *testing.T) {
 	o := newOwnership()
-	o.reconcile([]pinning.Domain{dom("u1", "vm1", 1, cpuset.New(0, 1))}, nil)
+	o.reconcile([]pinning.Domain{dom("u1", "vm1", 1, cpuset.New(0, 1))}, nil, nil)
 	id := balancer.VCPUID{Domain: "u1", VCPU: 0}
 	o.pinned(id, cpuset.New(1))
 	entries := []checkpoint.Entry{{UUID: "u1", Name: "vm1", VCPU: 0, Original: cpuset.New(0, 1), Set: cpuset.New(1)}}
-	if got := o.reconcile([]pinning.Domain{dom("u1", "vm1", 1, cpuset.New(1))}, entries); len(got) != 0 {
+	if got := o.reconcile([]pinning.Domain{dom("u1", "vm1", 1, cpuset.New(1))}, entries, nil); len(got) != 0 {
 		t.Fatalf("verdicts after vsched's own pin: %+v, want none", got)
 	}
 	if o.isOperator(id) {
@@ -126,10 +126,10 @@ func TestOwnership_PinnedByVsched_NotTakenForTheOperators(t *testing.T) {
 func TestOwnership_PinThatNeverTook_StaleStillVscheds(t *testing.T) {
 	o := newOwnership()
 	first := []checkpoint.Entry{{UUID: "u1", Name: "vm1", VCPU: 0, Original: cpuset.New(0, 1), Set: cpuset.New(1)}}
-	o.reconcile([]pinning.Domain{dom("u1", "vm1", 1, cpuset.New(1))}, first)
+	o.reconcile([]pinning.Domain{dom("u1", "vm1", 1, cpuset.New(1))}, first, nil)
 	// vsched records Set 3, the pin's reply is lost and the pin never took.
 	second := []checkpoint.Entry{{UUID: "u1", Name: "vm1", VCPU: 0, Original: cpuset.New(0, 1), Set: cpuset.New(3)}}
-	got := o.reconcile([]pinning.Domain{dom("u1", "vm1", 1, cpuset.New(1))}, second)
+	got := o.reconcile([]pinning.Domain{dom("u1", "vm1", 1, cpuset.New(1))}, second, nil)
 	if diff := cmp.Diff([]verdictRow{{verdictStale, "vm1", false}}, rows(got)); diff != "" {
 		t.Errorf("verdicts (-want +got):\n%s", diff)
 	}

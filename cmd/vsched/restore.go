@@ -48,6 +48,8 @@ func (o restoreOutcome) line() string {
 		return fmt.Sprintf("left %s: already on its original pin %s", who, e.Original)
 	case checkpoint.DomainGone:
 		return fmt.Sprintf("left %s: domain gone", who)
+	case checkpoint.DomainInactive:
+		return fmt.Sprintf("left %s: domain not running (shut off or saved); kept in the checkpoint", who)
 	case checkpoint.Repinned:
 		return fmt.Sprintf("left %s: re-pinned by someone else (now %s, vsched set %s)", who, o.Live, e.Set)
 	case checkpoint.VCPUOffline:
@@ -72,33 +74,43 @@ func (o restoreOutcome) logTo(log *logrus.Entry) {
 		f.Info("pin left alone: domain gone")
 	case o.Status == checkpoint.VCPUOffline:
 		f.Info("pin left alone: vCPU not online; kept in the checkpoint")
+	case o.Status == checkpoint.DomainInactive:
+		f.Info("pin left alone: domain not running; kept in the checkpoint")
 	default:
 		f.Debug("pin already back to its original")
 	}
 }
 
 // restoreFromCheckpoint puts back the original pin of every checkpoint entry
-// whose live pin is still the one vsched set, and leaves every other vCPU
-// alone: re-pinned by someone else, domain gone, or already back. Entries
-// restored, re-pinned, gone or already back leave the checkpoint; failed pins
-// and offline vCPUs stay. It returns one outcome per entry, in the
-// checkpoint's order (domain name, UUID, vCPU). An error means the domains
-// could not be listed (nothing was touched) or the checkpoint could not be
-// updated (the pins were still restored, and the next run finds them back
-// and forgets them).
+// of p's connection whose live pin is still one vsched set, and leaves every
+// other vCPU alone: re-pinned by someone else, domain gone or not running,
+// or already back. Entries restored, re-pinned, undefined or already back
+// leave the checkpoint; failed pins, offline vCPUs and the domains shut off
+// or saved stay, and so do the entries of other connections, untouched. It
+// returns one outcome per entry of p's connection, in the checkpoint's order
+// (domain name, UUID, vCPU). An error means the domains could not be listed
+// (nothing was touched) or the checkpoint could not be updated (the pins
+// were still restored, and the next run finds them back and forgets them).
 func restoreFromCheckpoint(store *checkpoint.Store, p restorePinner) ([]restoreOutcome, error) {
-	entries := store.Entries()
-	if len(entries) == 0 {
+	if len(store.Entries()) == 0 {
 		return nil, nil
 	}
 	doms, err := p.Domains()
 	if err != nil {
 		return nil, fmt.Errorf("listing domains: %w", err)
 	}
+	conn := connectionOf(p)
+	entries, claim, inactive := ownEntries(store.Entries(), conn, doms, knownOf(p))
+	if err := store.Claim(conn, claim...); err != nil {
+		return nil, fmt.Errorf("updating the checkpoint: %w", err)
+	}
 	out := make([]restoreOutcome, 0, len(entries))
 	var pins []pinning.Pin
 	var idx []int
 	for _, v := range checkpoint.Reconcile(entries, liveOf(doms)) {
+		if v.Status == checkpoint.DomainGone && inactive[v.Entry.UUID] {
+			v.Status = checkpoint.DomainInactive
+		}
 		if v.Status == checkpoint.Restorable {
 			pins = append(pins, pinning.Pin{UUID: v.Entry.UUID, Name: v.Entry.Name, VCPU: v.Entry.VCPU, CPUs: v.Entry.Original})
 			idx = append(idx, len(out))
@@ -106,6 +118,7 @@ func restoreFromCheckpoint(store *checkpoint.Store, p restorePinner) ([]restoreO
 		out = append(out, restoreOutcome{Verdict: v})
 	}
 	if len(pins) > 0 {
+		stopped := false
 		for j, r := range p.Apply(pins) {
 			o := &out[idx[j]]
 			switch {
@@ -113,9 +126,13 @@ func restoreFromCheckpoint(store *checkpoint.Store, p restorePinner) ([]restoreO
 				o.Restored = true
 			case errors.Is(r.Err, pinning.ErrDomainGone): // stopped since the listing
 				o.Status, o.Live = checkpoint.DomainGone, cpuset.New()
+				stopped = true
 			default:
 				o.Err = r.Err
 			}
+		}
+		if stopped {
+			stillDefined(out, knownOf(p))
 		}
 	}
 	var done []checkpoint.ID
@@ -128,6 +145,88 @@ func restoreFromCheckpoint(store *checkpoint.Store, p restorePinner) ([]restoreO
 		return out, fmt.Errorf("updating the checkpoint: %w", err)
 	}
 	return out, nil
+}
+
+// connectionOf names p's connection for the checkpoint: its URI, when p
+// tells it, and the name of this host.
+func connectionOf(p any) checkpoint.Connection {
+	var c checkpoint.Connection
+	if u, ok := p.(interface{ URI() string }); ok {
+		c.URI = u.URI()
+	}
+	c.Host, _ = os.Hostname()
+	return c
+}
+
+// knownOf returns p's lookup of the UUIDs libvirt knows (running or
+// defined), or nil when p cannot tell.
+func knownOf(p any) func() (map[string]bool, error) {
+	if k, ok := p.(interface {
+		Known() (map[string]bool, error)
+	}); ok {
+		return k.Known
+	}
+	return nil
+}
+
+// ownEntries picks from entries those of connection c, judged against the
+// running domains doms: the entries naming c, and those naming no
+// connection (a version 1 file's) whose domain c knows, returned in claim
+// for the caller to give to c. inactive names the domains of the picked
+// entries that do not run but are still defined (shut off or saved). The
+// lookup is made only when a picked entry's domain does not run; when it
+// fails, or known is nil, no such domain is taken for undefined: every one
+// is inactive, and its entries are kept.
+func ownEntries(entries []checkpoint.Entry, c checkpoint.Connection, doms []pinning.Domain, known func() (map[string]bool, error)) (mine []checkpoint.Entry, claim []checkpoint.ID, inactive map[string]bool) {
+	running := make(map[string]bool, len(doms))
+	for _, d := range doms {
+		running[d.UUID] = true
+	}
+	var defined map[string]bool
+	lookedUp, unsure := false, false
+	inactive = map[string]bool{}
+	for _, e := range entries {
+		if e.Conn != c && !e.Conn.IsZero() {
+			continue // another connection's
+		}
+		if !running[e.UUID] && !lookedUp {
+			lookedUp = true
+			if known == nil {
+				unsure = true
+			} else if k, err := known(); err != nil {
+				unsure = true
+			} else {
+				defined = k
+			}
+		}
+		if e.Conn.IsZero() {
+			if !running[e.UUID] && !defined[e.UUID] {
+				continue // not this connection's domain, or not known to be
+			}
+			claim = append(claim, e.ID())
+		}
+		if !running[e.UUID] && (unsure || defined[e.UUID]) {
+			inactive[e.UUID] = true
+		}
+		mine = append(mine, e)
+	}
+	return mine, claim, inactive
+}
+
+// stillDefined turns the outcomes of domains gone since the listing into
+// DomainInactive where libvirt still defines the domain (shut off or saved
+// meanwhile), or cannot tell: their entries stay.
+func stillDefined(out []restoreOutcome, known func() (map[string]bool, error)) {
+	var defined map[string]bool
+	var err error
+	if known != nil {
+		defined, err = known()
+	}
+	for i := range out {
+		if o := &out[i]; o.Status == checkpoint.DomainGone && (known == nil || err != nil || defined[o.Entry.UUID]) {
+			o.Status = checkpoint.DomainInactive
+		}
+	}
 }
 
 // liveOf turns a listing into the live pins Reconcile compares with.
@@ -182,13 +281,11 @@ func runRestore(connect, stateDir string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "nothing to restore: %s does not exist\n", stateDir)
 		return nil
 	}
-	store, err := checkpoint.Open(stateDir)
+	// A corrupt checkpoint is left where it is, for a human to look at: it
+	// holds the only copy of the originals.
+	store, err := checkpoint.Open(stateDir, checkpoint.KeepBadFile())
 	if err != nil {
-		if store != nil { // a corrupt checkpoint, set aside: the originals are lost
-			_ = store.Close()
-			return fmt.Errorf("%w: --state-dir: %w; nothing restored", errUsage, err)
-		}
-		return fmt.Errorf("%w: --state-dir: %w", errUsage, err)
+		return fmt.Errorf("%w: --state-dir: %w; nothing restored", errUsage, err)
 	}
 	defer store.Close()
 	if len(store.Entries()) == 0 {
@@ -201,6 +298,11 @@ func runRestore(connect, stateDir string, stdout io.Writer) error {
 	}
 	defer conn.Close()
 	outs, err := restoreFromCheckpoint(store, conn)
+	if err == nil && len(outs) == 0 {
+		fmt.Fprintf(stdout, "nothing to restore for %s: the %d pins recorded in %s are another connection's, left alone\n",
+			connectionOf(conn), len(store.Entries()), store.Path())
+		return nil
+	}
 	failed := 0
 	for _, o := range outs {
 		fmt.Fprintln(stdout, o.line())
