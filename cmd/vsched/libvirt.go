@@ -259,12 +259,15 @@ func (w *libvirtSide) apply(h handover) []pinning.Result {
 		prev[balancer.VCPUID{Domain: e.UUID, VCPU: e.VCPU}] = e
 	}
 	entries := make([]checkpoint.Entry, 0, len(pins))
-	for _, p := range pins {
+	for i, p := range pins {
 		id := balancer.VCPUID{Domain: p.UUID, VCPU: p.VCPU}
 		found, ok := ls.pinOf(id)
 		if !ok {
 			continue // not listed: Apply will report it gone
 		}
+		// Apply checks again at the pin itself: the same instance, and
+		// still the pin found (else the operator's, left alone).
+		pins[i].From, pins[i].DomainID = found, ls.doms[ls.byUUID[p.UUID]].ID
 		entries = append(entries, checkpoint.Entry{UUID: p.UUID, Name: p.Name, VCPU: p.VCPU, Original: found, Set: p.CPUs, Conn: w.conn})
 	}
 	w.at(faultBeforeRecord)
@@ -277,8 +280,11 @@ func (w *libvirtSide) apply(h handover) []pinning.Result {
 	var undo []checkpoint.Entry
 	var forget []checkpoint.ID
 	changed := false
-	for _, r := range res {
+	for i, r := range res {
 		id := balancer.VCPUID{Domain: r.Pin.UUID, VCPU: r.Pin.VCPU}
+		if errors.Is(r.Err, pinning.ErrPinChanged) {
+			res[i].Err = fmt.Errorf("%w: %w", errOperatorsPin, r.Err)
+		}
 		switch {
 		case r.Err == nil:
 			w.own.pinned(id, r.Pin.CPUs)
@@ -313,13 +319,17 @@ func failAll(pins []pinning.Pin, err error) []pinning.Result {
 // re-pinned since the plan was made: it is left as the operator set it.
 var errOperatorsPin = errors.New("re-pinned by the operator since the plan: left alone")
 
+// errSkipped is wrapped by the results of planned pins that no longer
+// apply: errUnmanaged, errRestarted.
+var errSkipped = errors.New("pin skipped")
+
 // errUnmanaged is the result of a planned pin of a domain marked
 // <vsched manage="no"/> since the plan was made.
-var errUnmanaged = errors.New(`domain marked manage="no" since the plan: left alone`)
+var errUnmanaged = fmt.Errorf(`%w: domain marked manage="no" since the plan`, errSkipped)
 
 // errRestarted is the result of a planned pin of a domain that restarted
 // since the plan was made: the plan was for another life of it.
-var errRestarted = errors.New("domain restarted since the plan: left alone")
+var errRestarted = fmt.Errorf("%w: domain restarted since the plan", errSkipped)
 
 // stillPlanned checks a planned pin against the fresh listing ls, taken
 // just before pinning, and the listing the plan was made from: the pin is

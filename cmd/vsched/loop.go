@@ -221,6 +221,8 @@ func (l *loop) finish(res []pinning.Result) {
 		switch {
 		case errors.Is(r.Err, errOperatorsPin):
 			f.Info("pin skipped: the vCPU is the operator's now")
+		case errors.Is(r.Err, errSkipped):
+			f.WithError(r.Err).Info("pin skipped: its domain changed since the plan")
 		case r.Err != nil:
 			l.metrics.pinErrors.Inc()
 			f.WithError(r.Err).Warn("pin failed")
