@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -41,7 +42,7 @@ func (o restoreOutcome) line() string {
 	case o.Err != nil:
 		return fmt.Sprintf("failed %s: %s -> %s: %v; kept in the checkpoint", who, e.Set, e.Original, o.Err)
 	case o.Restored:
-		return fmt.Sprintf("restored %s: %s -> %s", who, e.Set, e.Original)
+		return fmt.Sprintf("restored %s: %s -> %s", who, cmp.Or(o.Live.String(), e.Set.String()), e.Original)
 	}
 	switch o.Status {
 	case checkpoint.Unchanged:
