@@ -4,11 +4,9 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,26 +20,6 @@ import (
 // Faults at exact points of the apply path, guests that are saved and
 // restored, and a state directory other users reach, on real guests. The
 // pins are read with virsh and /proc (pinOf), never taken from vsched.
-
-// hog burns pCPU cpu from a host process until stopped.
-type hog struct{ cmd *exec.Cmd }
-
-func startHogOn(t *testing.T, cpu int) *hog {
-	t.Helper()
-	h := &hog{exec.Command("taskset", "-c", strconv.Itoa(cpu), "sh", "-c", "while :; do :; done")}
-	if err := h.cmd.Start(); err != nil {
-		t.Fatalf("starting a host process on pCPU%d: %v", cpu, err)
-	}
-	t.Cleanup(h.stop)
-	return h
-}
-
-func (h *hog) stop() {
-	if h.cmd.ProcessState == nil {
-		_ = h.cmd.Process.Kill()
-		_ = h.cmd.Wait()
-	}
-}
 
 // startVschedEnv is startVsched with extra environment variables.
 func startVschedEnv(t *testing.T, env []string, args ...string) *vschedProc {
@@ -105,39 +83,44 @@ const operatorLogLine = "vCPU re-pinned by someone else"
 // come back, whether `vsched restore` runs next or a restarted daemon
 // stops with --restore-on-exit; neither may take vsched's first pin for
 // the operator's.
+//
+// Two burners on pCPU0: vsched moves one, X, to pCPU1 (the first move).
+// The other is destroyed and a burner bound to pCPU1 by its <vcpu cpuset>
+// joins X there: X is the only vCPU vsched may move, back to pCPU0 (its
+// second move, which dies before its pin).
 func TestE2E_CrashOnSecondMove_OriginalBack(t *testing.T) {
 	needRestore(t)
 	for _, after := range []string{"Restore", "RestartedDaemon"} {
 		t.Run(after, func(t *testing.T) {
-			g := startGuest(t, "c2"+strings.ToLower(after[:1]), "burn", "1") // the operator's pin: 1
-			time.Sleep(bootSettle)
-			h := startHogOn(t, 1) // a host process crowds pCPU1: vsched moves the guest to 0
+			pre := "c2" + strings.ToLower(after[:1])
+			gs := []*guest{startGuest(t, pre+"0", "burn", "0"), startGuest(t, pre+"1", "burn", "0")}
 			dir := t.TempDir()
 			p := startVschedEnv(t, []string{faultEnv + "=after-record:2"}, daemonArgs("--state-dir", dir)...)
-			waitFor(t, settle, "the first move, to pCPU0", func() (bool, string) {
-				got := pinOf(t, g, 0)
-				return got.Equals(cpuset.New(0)), fmt.Sprintf("%s on %s", g.name, got)
-			})
-			h.stop()
-			startHogOn(t, 0) // now pCPU0 is crowded: the second move, back to 1, dies before its pin
-			err := p.exited(t, settle, "at the second move's checkpoint")
+			waitFor(t, settle, "the first move of a burner, to pCPU1", pinsEqual(t, gs, map[int]int{0: 1, 1: 1}))
+			x, other := gs[0], gs[1]
+			if !pinOf(t, x, 0).Equals(cpuset.New(1)) {
+				x, other = other, x
+			}
+			script(t, "guest.sh", "destroy", other.name)
+			startGuestOpts(t, pre+"b", "burn", guestOpts{cpuset: "1"})
+			err := p.exited(t, settle+bootSettle, "at the second move's checkpoint")
 			if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
 				t.Fatalf("vsched ended with %v, want SIGKILL from the fault hook\n%s", err, p.log())
 			}
-			if got := pinOf(t, g, 0); !got.Equals(cpuset.New(0)) {
-				t.Fatalf("after the crash %s is on %s, want 0 (the second pin never made)", g.name, got)
+			if got := pinOf(t, x, 0); !got.Equals(cpuset.New(1)) {
+				t.Fatalf("after the crash %s is on %s, want 1 (the second pin never made)\n%s", x.name, got, p.log())
 			}
 			t.Logf("checkpoint after the crash: %v", checkpointFile(t, dir))
 			switch after {
 			case "Restore":
 				out, errOut, code := restoreRun(t, "--state-dir", dir)
 				t.Logf("vsched restore: exit %d\n%s%s", code, out, errOut)
-				if code != 0 || strings.Contains(out, "re-pinned by someone else") || !strings.Contains(out, "restored "+g.name+"/0") {
-					t.Errorf("vsched restore: exit %d, said %q; want exit 0 and %s/0 restored", code, out, g.name)
+				if code != 0 || strings.Contains(out, "re-pinned by someone else") || !strings.Contains(out, "restored "+x.name+"/0") {
+					t.Errorf("vsched restore: exit %d, said %q; want exit 0 and %s/0 restored", code, out, x.name)
 				}
 			case "RestartedDaemon":
 				p2 := startVsched(t, daemonArgs("--state-dir", dir, "--restore-on-exit")...)
-				time.Sleep(3 * time.Second) // lists, and may move the guest again
+				time.Sleep(3 * time.Second) // lists, and may make the second move again
 				p2.alive(t)
 				if strings.Contains(p2.log(), operatorLogLine) {
 					t.Errorf("the restarted daemon took vsched's own pin for the operator's:\n%s", p2.log())
@@ -146,8 +129,8 @@ func TestE2E_CrashOnSecondMove_OriginalBack(t *testing.T) {
 					t.Fatalf("restarted vsched after SIGTERM: %v\n%s", err, p2.log())
 				}
 			}
-			if got := pinOf(t, g, 0); !got.Equals(cpuset.New(1)) {
-				t.Errorf("%s ends on %s, want its original pin 1\nlog:\n%s", g.name, got, p.log())
+			if got := pinOf(t, x, 0); !got.Equals(cpuset.New(0)) {
+				t.Errorf("%s ends on %s, want its original pin 0\nlog:\n%s", x.name, got, p.log())
 			}
 		})
 	}
