@@ -473,7 +473,7 @@ func TestRestore_HostileStateDir_Exit2OneLineNothingFollowed(t *testing.T) {
 	}
 }
 
-func TestDaemon_NewerCheckpoint_Exit2NoPinFileKept(t *testing.T) {
+func TestDaemon_NewerCheckpoint_NoPinFileKept(t *testing.T) {
 	cg, proc := syntheticRoots(t)
 	dir := t.TempDir()
 	newer := []byte(`{"version": 9, "entries": [], "checksum": 0}`)
@@ -481,11 +481,44 @@ func TestDaemon_NewerCheckpoint_Exit2NoPinFileKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, stderr := runCmd("--connect", hostURI(t), "--cgroup-root", cg, "--proc-root", proc,
-		"--sys-root", sysRoot(t, 4), "--state-dir", dir, "--once")
-	if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "version 9") {
-		t.Errorf("daemon over a newer checkpoint = exit %d, stderr %q; want 2 and one line naming the version", code, stderr)
+		"--sys-root", sysRoot(t, 4), "--state-dir", dir, "--once", "--log-format", "json")
+	if code != 0 {
+		t.Errorf("daemon over a newer checkpoint = exit %d, want 0 (it runs without pinning)\n%s", code, stderr)
+	}
+	var refused, started int
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		switch {
+		case strings.Contains(line, "checkpoint of a newer vsched") && strings.Contains(line, "version 9"):
+			refused++
+		case strings.Contains(line, `"msg":"vsched started"`) && strings.Contains(line, `"dry_run":true`):
+			started++
+		case strings.Contains(line, `"msg":"move vCPU"`) && !strings.Contains(line, `"dry_run":true`):
+			t.Errorf("a move made over a newer checkpoint: %s", line)
+		}
+	}
+	if refused != 1 || started != 1 {
+		t.Errorf("%d lines refuse the newer checkpoint, %d say it started without pinning; want 1 and 1\n%s", refused, started, stderr)
 	}
 	if got, _ := os.ReadFile(filepath.Join(dir, checkpoint.FileName)); !bytes.Equal(got, newer) {
 		t.Errorf("the newer checkpoint changed: %q", got)
+	}
+}
+
+// restore's own window: the operator re-pins between restore's listing and
+// its pin. The operator's pin stays, and the entry goes as re-pinned.
+func TestRestore_OperatorRepinsInItsWindow_LeftAlone(t *testing.T) {
+	conn := openHost(t)
+	mustApply(t, conn, pin(uuid000, "guest-000", 0, 1))
+	dir := t.TempDir()
+	writeCheckpoint(t, dir, ckEntry(t, uuid000, "guest-000", 0, "0", "1"))
+	out := restoreAll(t, dir, repinFirst{Conn: conn, op: pin(uuid000, "guest-000", 0, 3)})
+	if len(out) != 1 || !strings.Contains(out[0], "re-pinned by someone else") {
+		t.Errorf("restore said %q, want the vCPU left as re-pinned", out)
+	}
+	if got := pinsOf(t, conn)["guest-000/0"]; got != "3" {
+		t.Errorf("guest-000/0 on %s, want the operator's 3", got)
+	}
+	if ids := checkpointIDs(t, dir); len(ids) != 0 {
+		t.Errorf("checkpoint = %v, want the operator's vCPU forgotten", ids)
 	}
 }

@@ -52,6 +52,9 @@ func (o restoreOutcome) line() string {
 	case checkpoint.DomainInactive:
 		return fmt.Sprintf("left %s: domain not running (shut off or saved); kept in the checkpoint", who)
 	case checkpoint.Repinned:
+		if o.Live.IsEmpty() {
+			return fmt.Sprintf("left %s: re-pinned by someone else just before the restore (vsched set %s)", who, e.Set)
+		}
 		return fmt.Sprintf("left %s: re-pinned by someone else (now %s, vsched set %s)", who, o.Live, e.Set)
 	case checkpoint.VCPUOffline:
 		return fmt.Sprintf("left %s: vCPU not online; kept in the checkpoint", who)
@@ -105,6 +108,10 @@ func restoreFromCheckpoint(store *checkpoint.Store, p restorePinner) ([]restoreO
 	if err := store.Claim(conn, claim...); err != nil {
 		return nil, fmt.Errorf("updating the checkpoint: %w", err)
 	}
+	ids := make(map[string]int, len(doms))
+	for _, d := range doms {
+		ids[d.UUID] = d.ID
+	}
 	out := make([]restoreOutcome, 0, len(entries))
 	var pins []pinning.Pin
 	var idx []int
@@ -113,7 +120,10 @@ func restoreFromCheckpoint(store *checkpoint.Store, p restorePinner) ([]restoreO
 			v.Status = checkpoint.DomainInactive
 		}
 		if v.Status == checkpoint.Restorable {
-			pins = append(pins, pinning.Pin{UUID: v.Entry.UUID, Name: v.Entry.Name, VCPU: v.Entry.VCPU, CPUs: v.Entry.Original})
+			// Only from the pin just seen, in the instance just listed: a
+			// re-pin or a restart since is left alone.
+			pins = append(pins, pinning.Pin{UUID: v.Entry.UUID, Name: v.Entry.Name, VCPU: v.Entry.VCPU, CPUs: v.Entry.Original,
+				From: v.Live, DomainID: ids[v.Entry.UUID]})
 			idx = append(idx, len(out))
 		}
 		out = append(out, restoreOutcome{Verdict: v})
@@ -125,7 +135,9 @@ func restoreFromCheckpoint(store *checkpoint.Store, p restorePinner) ([]restoreO
 			switch {
 			case r.Err == nil:
 				o.Restored = true
-			case errors.Is(r.Err, pinning.ErrDomainGone): // stopped since the listing
+			case errors.Is(r.Err, pinning.ErrPinChanged): // re-pinned since the listing
+				o.Status, o.Live = checkpoint.Repinned, cpuset.New()
+			case errors.Is(r.Err, pinning.ErrDomainGone): // stopped or restarted since the listing
 				o.Status, o.Live = checkpoint.DomainGone, cpuset.New()
 				stopped = true
 			default:
