@@ -29,6 +29,7 @@ type pinStore interface {
 	Entries() []checkpoint.Entry
 	Forget(ids ...checkpoint.ID) error
 	Claim(c checkpoint.Connection, ids ...checkpoint.ID) error
+	Put(entries []checkpoint.Entry) error
 }
 
 // listing is one view of the running domains, published by the libvirt
@@ -299,7 +300,12 @@ func (w *libvirtSide) apply(h handover) []pinning.Result {
 			}
 		}
 	}
-	w.update(undo, forget)
+	if len(undo) > 0 {
+		if err := w.store.Put(undo); err != nil { // back exactly as it was, previous pin included
+			w.log.WithError(err).Error("checkpoint not updated")
+		}
+	}
+	w.update(nil, forget)
 	if changed {
 		w.publish(withPins(ls.doms, res))
 	}

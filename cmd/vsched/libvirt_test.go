@@ -522,3 +522,32 @@ func TestRestore_OperatorRepinsInItsWindow_LeftAlone(t *testing.T) {
 		t.Errorf("checkpoint = %v, want the operator's vCPU forgotten", ids)
 	}
 }
+
+// A pin that fails after a restart from a crash between a write and its pin
+// puts the entry back as it was, previous pin included: restore still finds
+// vsched's live pin its own.
+func TestApplyPath_FailedPinAfterCrash_EntryBackWithPrevious(t *testing.T) {
+	conn := openHost(t)
+	dir := t.TempDir()
+	d := start(t, dir, conn)
+	d.mustMove(t, pin(uuid000, "guest-000", 0, 1))
+	d.fault = crashAt(faultAfterRecord)
+	if _, died := d.move(t, pin(uuid000, "guest-000", 0, 2)); !died {
+		t.Fatal("setup: the second move did not die")
+	}
+	d.kill(t)
+	d = start(t, dir, conn)
+	res, _ := d.move(t, pin(uuid000, "guest-000", 0, 7)) // the host has CPUs 0-3
+	if len(res) != 1 || !errors.Is(res[0].Err, pinning.ErrPin) {
+		t.Fatalf("results %+v, want the pin refused", res)
+	}
+	e, ok := d.entryOf("guest-000", 0)
+	if got := fmt.Sprintf("%s %s %s", e.Original, e.Set, e.Previous); !ok || got != "0 2 1" {
+		t.Errorf("entry after the failed pin = %q (found %v), want \"0 2 1\"", got, ok)
+	}
+	d.kill(t)
+	out := restoreAll(t, dir, conn)
+	if got := pinsOf(t, conn)["guest-000/0"]; got != "0" {
+		t.Errorf("after restore guest-000/0 on %s, want 0 (restore said %q)", got, out)
+	}
+}

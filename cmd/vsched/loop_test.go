@@ -668,6 +668,7 @@ func (failingStore) Forget(...checkpoint.ID) error   { return errors.New("disk f
 func (failingStore) Claim(checkpoint.Connection, ...checkpoint.ID) error {
 	return errors.New("disk full")
 }
+func (failingStore) Put([]checkpoint.Entry) error { return errors.New("disk full") }
 
 // countingPinner signals each listing.
 type countingPinner struct {

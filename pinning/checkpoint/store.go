@@ -171,6 +171,27 @@ func (s *Store) Record(entries []Entry) error {
 	return s.commit(next)
 }
 
+// Put writes entries back exactly as given (Original, Set, Previous and
+// Conn included), replacing those with the same ids: the undo of a Record
+// whose pins were not made. Validation and errors are Record's.
+func (s *Store) Put(entries []Entry) error {
+	for _, e := range entries {
+		if err := e.validate(); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := maps.Clone(s.entries)
+	for _, e := range entries {
+		if e.Previous.IsEmpty() {
+			e.Previous = cpuset.New()
+		}
+		next[e.ID()] = e
+	}
+	return s.commit(next)
+}
+
 // Claim gives the entries with these ids that name no connection (a
 // version 1 file's) to c, and writes the checkpoint if any changed. The
 // caller claims the entries of domains its connection knows.

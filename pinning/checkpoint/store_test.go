@@ -369,3 +369,21 @@ func TestStore_Claim_OnlyEntriesWithoutConnection(t *testing.T) {
 		t.Errorf("connections after Claim (-want +got):\n%s", diff)
 	}
 }
+
+func TestStore_Put_UndoesARecordExactly(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	old := withPrevious(t, entry(t, uuidA, "vm1", 0, "0-3", "2"), "1")
+	old.Conn = Connection{URI: "qemu:///system", Host: "kvm1"}
+	if err := s.Put([]Entry{old}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Record([]Entry{entry(t, uuidA, "vm1", 0, "1", "3")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put([]Entry{old}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]Entry{old}, reopen(t, s).Entries(), cpusetEqual); diff != "" {
+		t.Errorf("after Put of the old entry (-want +got):\n%s", diff)
+	}
+}
