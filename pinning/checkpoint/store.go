@@ -146,18 +146,10 @@ func (s *Store) Entries() []Entry {
 // memory or on disk, and the caller should not make the pins: an invalid
 // entry wraps ErrInvalidEntry, a failed write ErrStateDir.
 func (s *Store) Record(entries []Entry) error {
-	for _, e := range entries {
-		if err := e.validate(); err != nil {
-			return err
-		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	next := maps.Clone(s.entries)
-	for _, e := range entries {
+	return s.write(entries, func(e Entry, old Entry, had bool) Entry {
 		found := e.Original
 		e.Previous = cpuset.New()
-		if old, ok := next[e.ID()]; ok {
+		if had {
 			switch {
 			case equalSets(found, e.Set): // a pin already in place: nothing new may be live
 				e.Previous = old.Previous
@@ -166,15 +158,25 @@ func (s *Store) Record(entries []Entry) error {
 			}
 			e.Original = old.Original
 		}
-		next[e.ID()] = e
-	}
-	return s.commit(next)
+		return e
+	})
 }
 
 // Put writes entries back exactly as given (Original, Set, Previous and
 // Conn included), replacing those with the same ids: the undo of a Record
 // whose pins were not made. Validation and errors are Record's.
 func (s *Store) Put(entries []Entry) error {
+	return s.write(entries, func(e Entry, _ Entry, _ bool) Entry {
+		if e.Previous.IsEmpty() {
+			e.Previous = cpuset.New()
+		}
+		return e
+	})
+}
+
+// write validates entries, merges each with the one recorded under its id
+// (if any) through merge, and commits the result; on error nothing changes.
+func (s *Store) write(entries []Entry, merge func(e, old Entry, had bool) Entry) error {
 	for _, e := range entries {
 		if err := e.validate(); err != nil {
 			return err
@@ -184,10 +186,8 @@ func (s *Store) Put(entries []Entry) error {
 	defer s.mu.Unlock()
 	next := maps.Clone(s.entries)
 	for _, e := range entries {
-		if e.Previous.IsEmpty() {
-			e.Previous = cpuset.New()
-		}
-		next[e.ID()] = e
+		old, had := next[e.ID()]
+		next[e.ID()] = merge(e, old, had)
 	}
 	return s.commit(next)
 }
