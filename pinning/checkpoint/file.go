@@ -185,7 +185,7 @@ func lockDir(dir string) (*os.File, error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		_ = f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w: %s is locked (stop the running vsched first)", ErrLocked, path)
+			return nil, fmt.Errorf("%w: %s is locked (stop the running vsched first; fuser -v %s names the holder)", ErrLocked, path, path)
 		}
 		return nil, fmt.Errorf("%w %s: lock %s: %w", ErrStateDir, dir, path, err)
 	}
