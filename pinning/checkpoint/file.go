@@ -98,6 +98,7 @@ func setAside(path string) (string, error) {
 // others can enter, any local user could open the lock and take its flock,
 // which locks vsched out.
 func makeDir(dir string) error {
+	dir = filepath.Clean(dir) // "dir/" names dir, not a parent to create
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return fmt.Errorf("%w %s: %w", ErrStateDir, dir, err)
 	}

@@ -39,6 +39,14 @@ func TestOpen_NewDir_0700Lock0600File0600(t *testing.T) {
 	}
 }
 
+func TestOpen_TrailingSlash_Dir0700(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "vsched")
+	openStore(t, dir+"/")
+	if got := mode(t, dir); got != 0o700 {
+		t.Errorf("state dir mode %v, want 0700", got)
+	}
+}
+
 func TestOpen_OldLooseModes_Repaired(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "vsched")
 	if err := os.Mkdir(dir, 0o777); err != nil {
