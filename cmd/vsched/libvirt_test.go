@@ -551,3 +551,48 @@ func TestApplyPath_FailedPinAfterCrash_EntryBackWithPrevious(t *testing.T) {
 		t.Errorf("after restore guest-000/0 on %s, want 0 (restore said %q)", got, out)
 	}
 }
+
+// timeoutPinner answers every pin with ErrTimeout, as with a stopped
+// libvirtd (SIGSTOP); land says whether the pin is made anyway (libvirtd
+// resumed after the deadline) or never.
+type timeoutPinner struct {
+	*pinning.Conn
+	land bool
+}
+
+func (p timeoutPinner) Apply(pins []pinning.Pin) []pinning.Result {
+	if p.land {
+		p.Conn.Apply(pins)
+	}
+	res := make([]pinning.Result, len(pins))
+	for i, pn := range pins {
+		res[i] = pinning.Result{Pin: pn, Err: fmt.Errorf("%s: %w", pn.Name, pinning.ErrTimeout)}
+	}
+	return res
+}
+
+// A second move whose pin times out keeps its entry (unknown outcome): the
+// pin vsched had set before, or the new one, whichever is live, is
+// vsched's, for a restarted daemon and for restore alike.
+func TestApplyPath_SecondMoveTimesOut_OriginalBack(t *testing.T) {
+	for _, land := range []bool{false, true} {
+		t.Run(fmt.Sprintf("PinLands=%v", land), func(t *testing.T) {
+			conn := openHost(t)
+			dir := t.TempDir()
+			d := start(t, dir, conn)
+			d.mustMove(t, pin(uuid000, "guest-000", 0, 1))
+			d.p = timeoutPinner{conn, land}
+			d.move(t, pin(uuid000, "guest-000", 0, 2))
+			d.kill(t)
+			d = start(t, dir, conn)
+			if strings.Contains(d.log.String(), operatorLine) {
+				t.Errorf("after the timeout vsched's pin was taken for the operator's:\n%s", d.log.String())
+			}
+			d.kill(t)
+			out := restoreAll(t, dir, conn)
+			if got := pinsOf(t, conn)["guest-000/0"]; got != "0" {
+				t.Errorf("after restore guest-000/0 on %s, want 0 (restore said %q)", got, out)
+			}
+		})
+	}
+}
