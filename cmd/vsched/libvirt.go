@@ -147,20 +147,23 @@ func (w *libvirtSide) list() {
 	if w.lost.Swap(false) {
 		w.log.Info("libvirt connection restored")
 	}
-	var entries []checkpoint.Entry
-	var inactive map[string]bool
+	var own owned
 	if w.store != nil {
-		var claim []checkpoint.ID
-		entries, claim, inactive = ownEntries(w.store.Entries(), w.conn, doms, knownOf(w.p))
-		if len(claim) > 0 {
-			if err := w.store.Claim(w.conn, claim...); err != nil {
+		own = ownEntries(w.store.Entries(), w.conn, doms, knownOf(w.p), time.Now())
+		if len(own.touch) > 0 {
+			if err := w.store.Put(own.touch); err != nil {
+				w.log.WithError(err).Error("checkpoint not updated")
+			}
+		}
+		if len(own.claim) > 0 {
+			if err := w.store.Claim(w.conn, own.claim...); err != nil {
 				w.log.WithError(err).Error("checkpoint not updated")
 			}
 		}
 	}
 	var forget []checkpoint.ID
 	var fix []checkpoint.Entry
-	for _, v := range w.own.reconcile(doms, entries, inactive) {
+	for _, v := range w.own.reconcile(doms, own.entries, own.kept) {
 		f := w.log.WithFields(logrus.Fields{"domain": v.name, "uuid": v.id.Domain, "vcpu": v.id.VCPU, "set": v.set.String()})
 		switch v.kind {
 		case verdictOperator:
@@ -168,9 +171,13 @@ func (w *libvirtSide) list() {
 		case verdictReverted:
 			f.Debug("vCPU back on the pin vsched found: checkpoint entry dropped")
 		case verdictGone:
-			f.Info("domain stopped and undefined: its checkpoint entry is dropped")
+			f.Info("domain unknown to libvirt for a week: its checkpoint entry is dropped")
 		case verdictInactive:
-			f.Info("domain not running (shut off or saved): its checkpoint entry is kept until it runs again or is undefined")
+			if own.unknown[v.id.Domain] {
+				f.Info("domain unknown to libvirt (undefined, or transient and destroyed or saved to a file): its checkpoint entry is kept a week in case it comes back")
+			} else {
+				f.Info("domain not running (shut off or saved): its checkpoint entry is kept until it runs again or is undefined")
+			}
 		case verdictStale:
 			e := v.entry
 			e.Set = v.live

@@ -336,7 +336,11 @@ func TestDomainLives_EntryKeptWhileDefinedDroppedWhenUndefined(t *testing.T) {
 		{"ManagedSaveStart", (*testDefault).managedSave, (*testDefault).create, true, "0-15", "dropped"},
 		{"DestroyStart", (*testDefault).destroy, (*testDefault).create, true, "0-15", "dropped"},
 		{"ShutOffRenamedStarted", (*testDefault).destroy, func(td *testDefault, t *testing.T) { td.rename(t, "renamed"); td.create(t) }, true, "0-15", "dropped"},
-		{"DestroyUndefine", func(td *testDefault, t *testing.T) { td.destroy(t); td.undefine(t) }, nil, false, "", ""},
+		// A transient domain saved to a file is unknown to libvirt until
+		// restored: kept (a week), and still vsched's when it comes back.
+		{"TransientSaveRestore", func(td *testDefault, t *testing.T) { td.undefine(t); td.save(t) }, (*testDefault).restoreSaved, true, "3", "kept"},
+		// Undefined: unknown to libvirt, kept a week, then dropped.
+		{"DestroyUndefine", func(td *testDefault, t *testing.T) { td.destroy(t); td.undefine(t) }, nil, true, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -351,19 +355,26 @@ func TestDomainLives_EntryKeptWhileDefinedDroppedWhenUndefined(t *testing.T) {
 				t.Fatalf("after the stop the entry is there: %v, want %v\n%s", ok, tt.kept, d.log.String())
 			}
 			d.list() // said once
-			if n := len(logEntries(t, d.log, "domain not running (shut off or saved): its checkpoint entry is kept until it runs again or is undefined")); tt.kept && n != 1 {
+			n := len(logEntries(t, d.log, "domain not running (shut off or saved): its checkpoint entry is kept until it runs again or is undefined")) +
+				len(logEntries(t, d.log, "domain unknown to libvirt (undefined, or transient and destroyed or saved to a file): its checkpoint entry is kept a week in case it comes back"))
+			if n != 1 {
 				t.Errorf("%d lines say the entry is kept, want 1", n)
 			}
 			d.kill(t)
-			if tt.kept {
-				out := restoreAll(t, dir, td.conn)
-				if len(out) != 1 || !strings.Contains(out[0], "domain not running (shut off or saved); kept in the checkpoint") {
-					t.Errorf("restore while stopped said %q, want the entry kept", out)
-				}
+			out := restoreAll(t, dir, td.conn)
+			if len(out) != 1 || !strings.Contains(out[0], "kept in the checkpoint") {
+				t.Errorf("restore while stopped said %q, want the entry kept", out)
 			}
 			if tt.back == nil {
+				// A week later.
+				e, _ := d.entryOf("test", 0)
+				if e.GoneSince.IsZero() {
+					t.Fatalf("entry of a domain unknown to libvirt has no gone_since: %+v", e)
+				}
+				writeCheckpoint(t, dir, goneFor(e, goneGrace+time.Hour))
+				start(t, dir, td.conn).kill(t) // its first listing drops it
 				if ids := checkpointIDs(t, dir); len(ids) != 0 {
-					t.Errorf("checkpoint of an undefined domain holds %v", ids)
+					t.Errorf("checkpoint of a domain unknown for a week holds %v", ids)
 				}
 				return
 			}

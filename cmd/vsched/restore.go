@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
@@ -50,6 +51,10 @@ func (o restoreOutcome) line() string {
 	case checkpoint.DomainGone:
 		return fmt.Sprintf("left %s: domain gone", who)
 	case checkpoint.DomainInactive:
+		if !e.GoneSince.IsZero() {
+			return fmt.Sprintf("left %s: domain unknown to libvirt since %s (undefined, or transient and destroyed or saved to a file); kept in the checkpoint until %s",
+				who, e.GoneSince.UTC().Format(time.RFC3339), e.GoneSince.Add(goneGrace).UTC().Format(time.RFC3339))
+		}
 		return fmt.Sprintf("left %s: domain not running (shut off or saved); kept in the checkpoint", who)
 	case checkpoint.Repinned:
 		if o.Live.IsEmpty() {
@@ -104,10 +109,14 @@ func restoreFromCheckpoint(store *checkpoint.Store, p restorePinner) ([]restoreO
 		return nil, fmt.Errorf("listing domains: %w", err)
 	}
 	conn := connectionOf(p)
-	entries, claim, inactive := ownEntries(store.Entries(), conn, doms, knownOf(p))
-	if err := store.Claim(conn, claim...); err != nil {
+	own := ownEntries(store.Entries(), conn, doms, knownOf(p), time.Now())
+	if err := store.Put(own.touch); err != nil {
 		return nil, fmt.Errorf("updating the checkpoint: %w", err)
 	}
+	if err := store.Claim(conn, own.claim...); err != nil {
+		return nil, fmt.Errorf("updating the checkpoint: %w", err)
+	}
+	entries := own.entries
 	ids := make(map[string]int, len(doms))
 	for _, d := range doms {
 		ids[d.UUID] = d.ID
@@ -116,7 +125,7 @@ func restoreFromCheckpoint(store *checkpoint.Store, p restorePinner) ([]restoreO
 	var pins []pinning.Pin
 	var idx []int
 	for _, v := range checkpoint.Reconcile(entries, liveOf(doms)) {
-		if v.Status == checkpoint.DomainGone && inactive[v.Entry.UUID] {
+		if v.Status == checkpoint.DomainGone && own.kept[v.Entry.UUID] {
 			v.Status = checkpoint.DomainInactive
 		}
 		if v.Status == checkpoint.Restorable {
@@ -182,22 +191,43 @@ func knownOf(p any) func() (map[string]bool, error) {
 	return nil
 }
 
+// goneGrace is how long the entries of a domain libvirt no longer knows
+// are kept: such a domain was undefined, or was transient and destroyed,
+// or was transient and saved to a file (virsh save), which comes back with
+// vsched's pins on virsh restore. A week covers a save across a
+// maintenance window and bounds what destroyed guests leave behind.
+const goneGrace = 7 * 24 * time.Hour
+
+// owned is the part of the checkpoint one connection may act on.
+type owned struct {
+	// entries are the entries naming the connection, and those naming
+	// none (a version 1 file's) whose domain it knows.
+	entries []checkpoint.Entry
+	// claim lists the entries naming no connection, for the caller to give
+	// to it.
+	claim []checkpoint.ID
+	// kept names the domains that do not run but whose entries stay:
+	// still defined (shut off, saved), unknown to libvirt for less than
+	// goneGrace, or not known to be undefined (the lookup failed).
+	kept map[string]bool
+	// unknown names those of kept that libvirt does not know.
+	unknown map[string]bool
+	// touch are entries whose GoneSince changes, for the caller to Put.
+	touch []checkpoint.Entry
+}
+
 // ownEntries picks from entries those of connection c, judged against the
-// running domains doms: the entries naming c, and those naming no
-// connection (a version 1 file's) whose domain c knows, returned in claim
-// for the caller to give to c. inactive names the domains of the picked
-// entries that do not run but are still defined (shut off or saved). The
-// lookup is made only when a picked entry's domain does not run; when it
-// fails, or known is nil, no such domain is taken for undefined: every one
-// is inactive, and its entries are kept.
-func ownEntries(entries []checkpoint.Entry, c checkpoint.Connection, doms []pinning.Domain, known func() (map[string]bool, error)) (mine []checkpoint.Entry, claim []checkpoint.ID, inactive map[string]bool) {
+// running domains doms and, when an entry's domain does not run, the
+// domains libvirt knows (known; one lookup). When the lookup fails, or
+// known is nil, no domain is taken for undefined: all are kept.
+func ownEntries(entries []checkpoint.Entry, c checkpoint.Connection, doms []pinning.Domain, known func() (map[string]bool, error), now time.Time) owned {
 	running := make(map[string]bool, len(doms))
 	for _, d := range doms {
 		running[d.UUID] = true
 	}
 	var defined map[string]bool
 	lookedUp, unsure := false, false
-	inactive = map[string]bool{}
+	o := owned{kept: map[string]bool{}, unknown: map[string]bool{}}
 	for _, e := range entries {
 		if e.Conn != c && !e.Conn.IsZero() {
 			continue // another connection's
@@ -216,14 +246,27 @@ func ownEntries(entries []checkpoint.Entry, c checkpoint.Connection, doms []pinn
 			if !running[e.UUID] && !defined[e.UUID] {
 				continue // not this connection's domain, or not known to be
 			}
-			claim = append(claim, e.ID())
+			o.claim = append(o.claim, e.ID())
 		}
-		if !running[e.UUID] && (unsure || defined[e.UUID]) {
-			inactive[e.UUID] = true
+		switch {
+		case running[e.UUID] || unsure || defined[e.UUID]:
+			if !running[e.UUID] {
+				o.kept[e.UUID] = true
+			}
+			if !e.GoneSince.IsZero() { // known again
+				e.GoneSince = time.Time{}
+				o.touch = append(o.touch, e)
+			}
+		case e.GoneSince.IsZero():
+			e.GoneSince = now
+			o.touch = append(o.touch, e)
+			o.kept[e.UUID], o.unknown[e.UUID] = true, true
+		case now.Sub(e.GoneSince) < goneGrace:
+			o.kept[e.UUID], o.unknown[e.UUID] = true, true
 		}
-		mine = append(mine, e)
+		o.entries = append(o.entries, e)
 	}
-	return mine, claim, inactive
+	return o
 }
 
 // stillDefined turns the outcomes of domains gone since the listing into

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/utils/cpuset"
@@ -47,6 +48,13 @@ func testConn(t *testing.T) checkpoint.Connection {
 	return checkpoint.Connection{URI: hostURI(t), Host: host}
 }
 
+// goneFor returns e as the checkpoint holds it once its domain has been
+// unknown to libvirt for d.
+func goneFor(e checkpoint.Entry, d time.Duration) checkpoint.Entry {
+	e.GoneSince = time.Now().Add(-d)
+	return e
+}
+
 // writeCheckpoint records entries in a checkpoint in dir and closes it. An
 // entry that names no connection is given the one to testdata/host.xml.
 func writeCheckpoint(t *testing.T, dir string, entries ...checkpoint.Entry) {
@@ -62,8 +70,8 @@ func writeCheckpoint(t *testing.T, dir string, entries ...checkpoint.Entry) {
 			entries[i].Conn = testConn(t)
 		}
 	}
-	if err := s.Record(entries); err != nil {
-		t.Fatalf("Record: %v", err)
+	if err := s.Put(entries); err != nil {
+		t.Fatalf("Put: %v", err)
 	}
 }
 
@@ -147,7 +155,7 @@ func TestRestoreFromCheckpoint_TestDriver_OriginalsBackOthersLeftAlone(t *testin
 		ckEntry(t, uuid001, "guest-001", 1, "0", "3"),   // recorded, never pinned (killed in between)
 		ckEntry(t, uuid002, "guest-002", 0, "6", "1"),   // its original CPU went away: the pin fails
 		ckEntry(t, uuid002, "guest-002", 5, "0-1", "3"), // not online
-		ckEntry(t, uuidGone, "guest-009", 0, "0-3", "2"),
+		goneFor(ckEntry(t, uuidGone, "guest-009", 0, "0-3", "2"), goneGrace+time.Hour), // unknown to libvirt for a week
 	)
 	mustApply(t, conn, pin(uuid001, "guest-001", 0, 2)) // `virsh vcpupin guest-001 0 2`
 

@@ -47,6 +47,7 @@ func TestOpen_BadFile_SetAsideCorruptErrorEmptyUsableStore(t *testing.T) {
 		{"VersionIsAString", []byte(`{"version": "1"}`), isSyntaxOrType},
 		{"EmptyOriginalChecksummed", withChecksum(t, body{Version: 1, Entries: []fileEntry{{UUID: uuidA, Original: "", Set: "1"}}}), is(ErrInvalidEntry)},
 		{"HugeRangeChecksummed", withChecksum(t, body{Version: 1, Entries: []fileEntry{{UUID: uuidA, Original: "0-999999999", Set: "1"}}}), is(ErrInvalidEntry)},
+		{"BadGoneSinceChecksummed", withChecksum(t, body{Version: 2, Entries: []fileEntry{{UUID: uuidA, Original: "0", Set: "1", Gone: "yesterday"}}}), is(ErrInvalidEntry)},
 		{"DuplicateEntryChecksummed", withChecksum(t, body{Version: 1, Entries: []fileEntry{fe, fe}}), is(ErrInvalidEntry)},
 	}
 	for _, tt := range tests {

@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"cmp"
 	"fmt"
+	"time"
 
 	"k8s.io/utils/cpuset"
 
@@ -58,6 +59,12 @@ type Entry struct {
 	// Conn is the connection the domain was pinned through; zero for an
 	// entry of a version 1 file.
 	Conn Connection
+	// GoneSince is when vsched first found the domain unknown to libvirt
+	// (neither running nor defined: undefined, or transient and stopped,
+	// which is also what a transient domain saved to a file looks like);
+	// zero while libvirt knows it. The caller drops the entry once the
+	// domain has been unknown for long enough.
+	GoneSince time.Time
 }
 
 // Vscheds reports whether pin is one vsched may have left live: Set, or

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"slices"
+	"time"
 
 	"k8s.io/utils/cpuset"
 
@@ -38,6 +39,7 @@ type fileEntry struct {
 	Previous string `json:"previous,omitempty"`
 	URI      string `json:"uri,omitempty"`
 	Host     string `json:"host,omitempty"`
+	Gone     string `json:"gone_since,omitempty"` // RFC 3339, UTC
 }
 
 // document is the whole file.
@@ -68,6 +70,9 @@ func encode(entries map[ID]Entry) []byte {
 	for i, e := range list {
 		b.Entries[i] = fileEntry{UUID: e.UUID, VCPU: e.VCPU, Name: e.Name, Original: e.Original.String(), Set: e.Set.String(),
 			Previous: e.Previous.String(), URI: e.Conn.URI, Host: e.Conn.Host}
+		if !e.GoneSince.IsZero() {
+			b.Entries[i].Gone = e.GoneSince.UTC().Format(time.RFC3339)
+		}
 	}
 	sum := checksum(b)
 	data, err := json.MarshalIndent(document{Version: b.Version, Entries: b.Entries, Checksum: &sum}, "", "  ")
@@ -126,6 +131,11 @@ func decode(data []byte) (map[ID]Entry, error) {
 func (fe fileEntry) entry() (Entry, error) {
 	e := Entry{UUID: fe.UUID, Name: fe.Name, VCPU: fe.VCPU, Conn: Connection{URI: fe.URI, Host: fe.Host}, Previous: cpuset.New()}
 	var err error
+	if fe.Gone != "" {
+		if e.GoneSince, err = time.Parse(time.RFC3339, fe.Gone); err != nil {
+			return Entry{}, fmt.Errorf("%w: %s: gone_since: %w", ErrInvalidEntry, e.ID(), err)
+		}
+	}
 	if fe.Previous != "" {
 		if e.Previous, err = cpulist.Parse(fe.Previous); err != nil {
 			return Entry{}, fmt.Errorf("%w: %s: previous pin: %w", ErrInvalidEntry, e.ID(), err)

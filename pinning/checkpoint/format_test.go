@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -106,7 +107,12 @@ func TestDecode_NewerVersion_ErrNewerVersion(t *testing.T) {
 }
 
 func TestDecode_EncodedEntries_RoundTrip(t *testing.T) {
-	for _, m := range []map[ID]Entry{{}, sample(t), sampleV2(t)} {
+	gone := sampleV2(t)
+	for id, e := range gone {
+		e.GoneSince = time.Date(2026, 12, 4, 21, 0, 0, 0, time.UTC)
+		gone[id] = e
+	}
+	for _, m := range []map[ID]Entry{{}, sample(t), sampleV2(t), gone} {
 		got, err := decode(encode(m))
 		if err != nil {
 			t.Fatalf("decode(encode(%v)): %v", m, err)

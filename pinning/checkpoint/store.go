@@ -162,9 +162,10 @@ func (s *Store) Record(entries []Entry) error {
 	})
 }
 
-// Put writes entries back exactly as given (Original, Set, Previous and
-// Conn included), replacing those with the same ids: the undo of a Record
-// whose pins were not made. Validation and errors are Record's.
+// Put writes entries back exactly as given (Original, Set, Previous, Conn
+// and GoneSince included), replacing those with the same ids: the undo of a
+// Record whose pins were not made, or a change of GoneSince. Validation and
+// errors are Record's.
 func (s *Store) Put(entries []Entry) error {
 	return s.write(entries, func(e Entry, _ Entry, _ bool) Entry {
 		if e.Previous.IsEmpty() {
@@ -250,8 +251,8 @@ func (s *Store) Close() error {
 }
 
 func sameEntry(a, b Entry) bool {
-	return a.Name == b.Name && a.Conn == b.Conn && equalSets(a.Original, b.Original) && equalSets(a.Set, b.Set) &&
-		equalSets(a.Previous, b.Previous)
+	return a.Name == b.Name && a.Conn == b.Conn && a.GoneSince.Equal(b.GoneSince) && equalSets(a.Original, b.Original) &&
+		equalSets(a.Set, b.Set) && equalSets(a.Previous, b.Previous)
 }
 
 // equalSets compares CPU sets by content: cpuset.CPUSet.Equals tells the
