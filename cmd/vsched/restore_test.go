@@ -151,10 +151,10 @@ func TestRestoreFromCheckpoint_TestDriver_OriginalsBackOthersLeftAlone(t *testin
 	writeCheckpoint(t, dir,
 		ckEntry(t, uuid000, "guest-000", 0, "0", "1"),
 		ckEntry(t, uuid000, "guest-000", 1, "0", "2"),
-		ckEntry(t, uuid001, "guest-001", 0, "0", "3"),   // the operator re-pins it below
-		ckEntry(t, uuid001, "guest-001", 1, "0", "3"),   // recorded, never pinned (killed in between)
-		ckEntry(t, uuid002, "guest-002", 0, "6", "1"),   // its original CPU went away: the pin fails
-		ckEntry(t, uuid002, "guest-002", 5, "0-1", "3"), // not online
+		ckEntry(t, uuid001, "guest-001", 0, "0", "3"),                                  // the operator re-pins it below
+		ckEntry(t, uuid001, "guest-001", 1, "0", "3"),                                  // recorded, never pinned (killed in between)
+		ckEntry(t, uuid002, "guest-002", 0, "6", "1"),                                  // its original CPU went away: the pin fails
+		ckEntry(t, uuid002, "guest-002", 5, "0-1", "3"),                                // not online
 		goneFor(ckEntry(t, uuidGone, "guest-009", 0, "0-3", "2"), goneGrace+time.Hour), // unknown to libvirt for a week
 	)
 	mustApply(t, conn, pin(uuid001, "guest-001", 0, 2)) // `virsh vcpupin guest-001 0 2`
