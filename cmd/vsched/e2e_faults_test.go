@@ -138,54 +138,67 @@ func TestE2E_CrashOnSecondMove_OriginalBack(t *testing.T) {
 }
 
 // `virsh save` and `virsh restore` of a guest vsched moved, while vsched
-// runs: the entry stays while the domain is saved, the guest comes back on
-// vsched's pin, still vsched's, and `vsched restore` then puts the
+// runs: the entry stays while the domain is saved (persistent: defined and
+// inactive; transient: unknown to libvirt until restored), the guest comes
+// back on vsched's pin, still vsched's, and `vsched restore` then puts the
 // original back.
 func TestE2E_VirshSaveRestore_OriginalKept(t *testing.T) {
 	needRestore(t)
-	gs := []*guest{startPersistent(t, "sv0", "burn", "0"), startPersistent(t, "sv1", "burn", "0")}
-	dir := t.TempDir()
-	p := startVsched(t, daemonArgs("--state-dir", dir)...)
-	waitFor(t, settle, "vsched moved one burner", pinsEqual(t, gs, map[int]int{0: 1, 1: 1}))
-	moved, stayed := gs[0], gs[1]
-	if !pinOf(t, moved, 0).Equals(cpuset.New(1)) {
-		moved, stayed = stayed, moved
-	}
-	saved := filepath.Join(t.TempDir(), moved.name+".save")
-	virsh(t, "save", moved.name, saved)
-	// The save is a lifecycle event: the daemon lists at once. It keeps
-	// the entry all the while.
-	uuid := domUUID(t, moved)
-	holdsFor(t, 3*time.Second, "the saved guest's entry kept", func() (bool, string) {
-		entries := checkpointFile(t, dir)
-		for _, e := range entries {
-			if e["uuid"] == uuid {
-				return true, ""
+	for _, kind := range []string{"Persistent", "Transient"} {
+		t.Run(kind, func(t *testing.T) {
+			pre := "sv" + strings.ToLower(kind[:1])
+			var gs []*guest
+			for i := range 2 {
+				if kind == "Persistent" {
+					gs = append(gs, startPersistent(t, fmt.Sprintf("%s%d", pre, i), "burn", "0"))
+				} else {
+					gs = append(gs, startGuest(t, fmt.Sprintf("%s%d", pre, i), "burn", "0"))
+				}
 			}
-		}
-		return false, fmt.Sprintf("checkpoint %v holds no entry of %s (%s)\n%s", entries, moved.name, uuid, tail(p.log(), 5))
-	})
-	virsh(t, "restore", saved)
-	if err := moved.refresh(); err != nil {
-		t.Fatal(err)
-	}
-	if got := pinOf(t, moved, 0); !got.Equals(cpuset.New(1)) {
-		t.Fatalf("%s restored on %s, want vsched's pin 1 (QEMU keeps the live pins)", moved.name, got)
-	}
-	time.Sleep(3 * time.Second) // listings after the restore
-	p.alive(t)
-	if strings.Contains(p.log(), operatorLogLine) {
-		t.Errorf("vsched took its own pin of the restored guest for the operator's:\n%s", p.log())
-	}
-	if err := p.stop(t, 5*time.Second); err != nil {
-		t.Fatalf("vsched after SIGTERM: %v", err)
-	}
-	out, errOut, code := restoreRun(t, "--state-dir", dir)
-	t.Logf("vsched restore: exit %d\n%s%s", code, out, errOut)
-	for _, g := range []*guest{moved, stayed} {
-		if got := pinOf(t, g, 0); !got.Equals(cpuset.New(0)) {
-			t.Errorf("after restore %s is on %s, want its original 0 (restore said %q)", g.name, got, out)
-		}
+			dir := t.TempDir()
+			p := startVsched(t, daemonArgs("--state-dir", dir)...)
+			waitFor(t, settle, "vsched moved one burner", pinsEqual(t, gs, map[int]int{0: 1, 1: 1}))
+			moved, stayed := gs[0], gs[1]
+			if !pinOf(t, moved, 0).Equals(cpuset.New(1)) {
+				moved, stayed = stayed, moved
+			}
+			uuid := domUUID(t, moved)
+			saved := filepath.Join(t.TempDir(), moved.name+".save")
+			virsh(t, "save", moved.name, saved)
+			// The save is a lifecycle event: the daemon lists at once. It
+			// keeps the entry all the while.
+			holdsFor(t, 3*time.Second, "the saved guest's entry kept", func() (bool, string) {
+				entries := checkpointFile(t, dir)
+				for _, e := range entries {
+					if e["uuid"] == uuid {
+						return true, ""
+					}
+				}
+				return false, fmt.Sprintf("checkpoint %v holds no entry of %s (%s)\n%s", entries, moved.name, uuid, tail(p.log(), 5))
+			})
+			virsh(t, "restore", saved)
+			if err := moved.refresh(); err != nil {
+				t.Fatal(err)
+			}
+			if got := pinOf(t, moved, 0); !got.Equals(cpuset.New(1)) {
+				t.Fatalf("%s restored on %s, want vsched's pin 1 (QEMU keeps the live pins)", moved.name, got)
+			}
+			time.Sleep(3 * time.Second) // listings after the restore
+			p.alive(t)
+			if strings.Contains(p.log(), operatorLogLine) {
+				t.Errorf("vsched took its own pin of the restored guest for the operator's:\n%s", p.log())
+			}
+			if err := p.stop(t, 5*time.Second); err != nil {
+				t.Fatalf("vsched after SIGTERM: %v", err)
+			}
+			out, errOut, code := restoreRun(t, "--state-dir", dir)
+			t.Logf("vsched restore: exit %d\n%s%s", code, out, errOut)
+			for _, g := range []*guest{moved, stayed} {
+				if got := pinOf(t, g, 0); !got.Equals(cpuset.New(0)) {
+					t.Errorf("after restore %s is on %s, want its original 0 (restore said %q)", g.name, got, out)
+				}
+			}
+		})
 	}
 }
 
