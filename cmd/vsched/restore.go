@@ -138,7 +138,6 @@ func restoreFromCheckpoint(store *checkpoint.Store, p restorePinner) ([]restoreO
 		out = append(out, restoreOutcome{Verdict: v})
 	}
 	if len(pins) > 0 {
-		stopped := false
 		for j, r := range p.Apply(pins) {
 			o := &out[idx[j]]
 			switch {
@@ -146,15 +145,13 @@ func restoreFromCheckpoint(store *checkpoint.Store, p restorePinner) ([]restoreO
 				o.Restored = true
 			case errors.Is(r.Err, pinning.ErrPinChanged): // re-pinned since the listing
 				o.Status, o.Live = checkpoint.Repinned, cpuset.New()
-			case errors.Is(r.Err, pinning.ErrDomainGone): // stopped or restarted since the listing
-				o.Status, o.Live = checkpoint.DomainGone, cpuset.New()
-				stopped = true
+			case errors.Is(r.Err, pinning.ErrDomainGone):
+				// Stopped or restarted since the listing: kept, for the
+				// next run to judge (it may be saved, and come back).
+				o.Status, o.Live = checkpoint.DomainInactive, cpuset.New()
 			default:
 				o.Err = r.Err
 			}
-		}
-		if stopped {
-			stillDefined(out, knownOf(p))
 		}
 	}
 	var done []checkpoint.ID
@@ -267,22 +264,6 @@ func ownEntries(entries []checkpoint.Entry, c checkpoint.Connection, doms []pinn
 		o.entries = append(o.entries, e)
 	}
 	return o
-}
-
-// stillDefined turns the outcomes of domains gone since the listing into
-// DomainInactive where libvirt still defines the domain (shut off or saved
-// meanwhile), or cannot tell: their entries stay.
-func stillDefined(out []restoreOutcome, known func() (map[string]bool, error)) {
-	var defined map[string]bool
-	var err error
-	if known != nil {
-		defined, err = known()
-	}
-	for i := range out {
-		if o := &out[i]; o.Status == checkpoint.DomainGone && (known == nil || err != nil || defined[o.Entry.UUID]) {
-			o.Status = checkpoint.DomainInactive
-		}
-	}
 }
 
 // liveOf turns a listing into the live pins Reconcile compares with.
