@@ -18,6 +18,14 @@ type Pin struct {
 	VCPU int
 	// CPUs is the set of host CPUs the vCPU may run on.
 	CPUs cpuset.CPUSet
+	// From, when not empty, is the pin the caller planned from: the pin is
+	// made only if the vCPU's live pin, read just before, is still From
+	// (otherwise someone else re-pinned it: ErrPinChanged).
+	From cpuset.CPUSet
+	// DomainID, when not zero, is the libvirt domain ID the caller listed:
+	// the pin is made only in that running instance of the domain (after a
+	// restart the ID is new: ErrDomainGone).
+	DomainID int
 }
 
 // Result is the outcome of one Pin.
@@ -108,6 +116,10 @@ func (c *Conn) pinDomain(lc *libvirt.Connect, res []Result) error {
 	for i := range res {
 		p := res[i].Pin
 		res[i].Err = nil
+		if p.DomainID != 0 && p.DomainID != d.ID {
+			res[i].Err = fmt.Errorf("%s: %w: restarted (domain ID %d, listed as %d)", label(p), ErrDomainGone, d.ID, p.DomainID)
+			continue
+		}
 		cur, online := live[p.VCPU]
 		if !online {
 			res[i].Err = fmt.Errorf("%s: %w: no such vCPU online (online: %s)", label(p), ErrPin, onlineIDs(d.VCPUs))
@@ -119,6 +131,10 @@ func (c *Conn) pinDomain(lc *libvirt.Connect, res []Result) error {
 			continue
 		}
 		if cur.Equals(p.CPUs) {
+			continue
+		}
+		if !p.From.IsEmpty() && !cur.Equals(p.From) {
+			res[i].Err = fmt.Errorf("%s: %w: now %s, planned from %s", label(p), ErrPinChanged, cur, p.From)
 			continue
 		}
 		if err := dom.PinVcpuFlags(uint(p.VCPU), want, c.pinFlags); err != nil {

@@ -84,6 +84,24 @@ func TestApply(t *testing.T) {
 			wantPins: with(initialPins(), "quad/3", "3", "duo/0", "", "duo/1", ""),
 		},
 		{
+			name: "FromNoLongerLive_ErrPinChangedLeftAlone",
+			pins: []Pin{
+				{UUID: duoUUID, Name: "duo", VCPU: 0, CPUs: cpuset.New(5), From: cpuset.New(1)}, // live is 0
+				{UUID: duoUUID, Name: "duo", VCPU: 1, CPUs: cpuset.New(6), From: cpuset.New(2, 3)},
+			},
+			want:     []outcome{{Err: ErrPinChanged}, {Changed: true}},
+			wantPins: with(initialPins(), "duo/1", "6"),
+		},
+		{
+			name: "AnotherInstanceOfTheDomain_ErrDomainGone",
+			pins: []Pin{
+				{UUID: duoUUID, Name: "duo", VCPU: 0, CPUs: cpuset.New(5), DomainID: 999},
+				{UUID: soloUUID, Name: "solo", VCPU: 0, CPUs: cpuset.New(6), DomainID: 1},
+			},
+			want:     []outcome{{Err: ErrDomainGone}, {Changed: true}},
+			wantPins: with(initialPins(), "solo/0", "6"),
+		},
+		{
 			name:     "ShutOffDomain_ErrDomainGone",
 			pins:     []Pin{{UUID: offUUID, Name: "off", VCPU: 0, CPUs: cpuset.New(1)}},
 			want:     []outcome{{Err: ErrDomainGone}},

@@ -22,6 +22,10 @@ var ErrDomainGone = errors.New("domain is gone")
 // have, a vCPU the domain does not have online).
 var ErrPin = errors.New("cannot pin vCPU")
 
+// ErrPinChanged is wrapped by the error of a Pin whose vCPU's live pin is
+// no longer its From: someone else re-pinned it, and it was left alone.
+var ErrPinChanged = errors.New("vCPU re-pinned since planned")
+
 // ErrTimeout is wrapped by errors about a libvirt call that did not return
 // within the Conn's deadline (WithTimeout), and by calls refused at once
 // because such a call is still waiting for libvirt. The blocked call

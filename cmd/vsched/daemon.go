@@ -49,7 +49,11 @@ func runDaemon(ctx context.Context, o *daemonOptions, stderr io.Writer) error {
 		if store, err = openCheckpoint(o.stateDir, log); err != nil {
 			return fmt.Errorf("%w: --state-dir: %w", errUsage, err)
 		}
-		defer store.Close()
+		if store == nil { // a newer vsched's: pins change over it never
+			o.dryRun = true
+		} else {
+			defer store.Close()
+		}
 	}
 	conn, err := pinning.Open(o.connect)
 	if err != nil {
@@ -170,12 +174,19 @@ const qemuRunDir = "/run/libvirt/qemu"
 
 // openCheckpoint opens the checkpoint in dir. A corrupt file was set aside
 // by the store: one line says where, and vsched goes on with an empty one.
+// A newer vsched's file is left in place: one line says so, and it returns
+// no store and no error, for vsched to run without pinning (as --dry-run)
+// rather than exit into a restart loop.
 func openCheckpoint(dir string, log *logrus.Entry) (*checkpoint.Store, error) {
 	store, err := checkpoint.Open(dir)
 	var corrupt *checkpoint.CorruptError
-	if errors.As(err, &corrupt) {
+	switch {
+	case errors.As(err, &corrupt):
 		log.WithError(err).Warn("checkpoint unreadable: set aside, starting with an empty one")
 		return store, nil
+	case errors.Is(err, checkpoint.ErrNewerVersion):
+		log.WithError(err).Error("checkpoint of a newer vsched: nothing is pinned, as with --dry-run, until that vsched runs or the file is moved away")
+		return nil, nil
 	}
 	return store, err
 }

@@ -28,6 +28,8 @@ type pinStore interface {
 	Record(entries []checkpoint.Entry) error
 	Entries() []checkpoint.Entry
 	Forget(ids ...checkpoint.ID) error
+	Claim(c checkpoint.Connection, ids ...checkpoint.ID) error
+	Put(entries []checkpoint.Entry) error
 }
 
 // listing is one view of the running domains, published by the libvirt
@@ -60,18 +62,27 @@ type libvirtSide struct {
 	log   *logrus.Entry
 	poll  time.Duration // listing period without events
 	own   *ownership
-	lost  atomic.Bool // libvirt is unreachable; the loop makes no plan meanwhile
+	lost  atomic.Bool           // libvirt is unreachable; the loop makes no plan meanwhile
+	conn  checkpoint.Connection // the connection the checkpoint's entries must name to be this side's
+	fault func(faultPoint)      // nil in production; tests stop the apply path at a point
 
-	relist  chan struct{}      // the loop asks for a listing
-	plans   chan []pinning.Pin // the loop hands over a plan
+	relist  chan struct{} // the loop asks for a listing
+	plans   chan handover // the loop hands over a plan
 	results chan []pinning.Result
 	cur     atomic.Pointer[listing]
 }
 
+// handover is a plan the loop hands to the libvirt side: its pins, and the
+// listing it was planned from, which the pins are checked against.
+type handover struct {
+	pins []pinning.Pin
+	from *listing
+}
+
 func newLibvirtSide(p pinner, store pinStore, log *logrus.Entry, poll time.Duration) *libvirtSide {
 	return &libvirtSide{
-		p: p, store: store, log: log, poll: poll, own: newOwnership(),
-		relist: make(chan struct{}, 1), plans: make(chan []pinning.Pin, 1), results: make(chan []pinning.Result, 1),
+		p: p, store: store, log: log, poll: poll, own: newOwnership(), conn: connectionOf(p), fault: faultFromEnv(),
+		relist: make(chan struct{}, 1), plans: make(chan handover, 1), results: make(chan []pinning.Result, 1),
 	}
 }
 
@@ -102,8 +113,8 @@ func (w *libvirtSide) run(ctx context.Context) {
 		case <-events:
 		case <-w.relist:
 		case <-t.C:
-		case pins := <-w.plans:
-			w.results <- w.apply(pins)
+		case h := <-w.plans:
+			w.results <- w.apply(h)
 			continue
 		}
 		w.list()
@@ -136,13 +147,23 @@ func (w *libvirtSide) list() {
 	if w.lost.Swap(false) {
 		w.log.Info("libvirt connection restored")
 	}
-	var entries []checkpoint.Entry
+	var own owned
 	if w.store != nil {
-		entries = w.store.Entries()
+		own = ownEntries(w.store.Entries(), w.conn, doms, knownOf(w.p), time.Now())
+		if len(own.touch) > 0 {
+			if err := w.store.Put(own.touch); err != nil {
+				w.log.WithError(err).Error("checkpoint not updated")
+			}
+		}
+		if len(own.claim) > 0 {
+			if err := w.store.Claim(w.conn, own.claim...); err != nil {
+				w.log.WithError(err).Error("checkpoint not updated")
+			}
+		}
 	}
 	var forget []checkpoint.ID
 	var fix []checkpoint.Entry
-	for _, v := range w.own.reconcile(doms, entries) {
+	for _, v := range w.own.reconcile(doms, own.entries, own.kept) {
 		f := w.log.WithFields(logrus.Fields{"domain": v.name, "uuid": v.id.Domain, "vcpu": v.id.VCPU, "set": v.set.String()})
 		switch v.kind {
 		case verdictOperator:
@@ -150,7 +171,13 @@ func (w *libvirtSide) list() {
 		case verdictReverted:
 			f.Debug("vCPU back on the pin vsched found: checkpoint entry dropped")
 		case verdictGone:
-			f.Info("domain stopped: its checkpoint entry is dropped")
+			f.Info("domain unknown to libvirt for a week: its checkpoint entry is dropped")
+		case verdictInactive:
+			if own.unknown[v.id.Domain] {
+				f.Info("domain unknown to libvirt (undefined, or transient and destroyed or saved to a file): its checkpoint entry is kept a week in case it comes back")
+			} else {
+				f.Info("domain not running (shut off or saved): its checkpoint entry is kept until it runs again or is undefined")
+			}
 		case verdictStale:
 			e := v.entry
 			e.Set = v.live
@@ -194,23 +221,40 @@ func newListing(doms []pinning.Domain, isOperator func(balancer.VCPUID) bool) *l
 // written: a pin made without its original on disk could be lost for good.
 var errNotCheckpointed = errors.New("checkpoint not written, pin not attempted")
 
+// faultPoint names a step of the apply path, where tests stop it as a crash
+// would.
+type faultPoint string
+
+const (
+	faultBeforeRecord faultPoint = "before-record" // the plan checked, nothing written
+	faultAfterRecord  faultPoint = "after-record"  // the checkpoint written, no pin made
+	faultAfterPin     faultPoint = "after-pin"     // pins made, their results not yet committed
+)
+
+// at passes a fault point.
+func (w *libvirtSide) at(p faultPoint) {
+	if w.fault != nil {
+		w.fault(p)
+	}
+}
+
 // apply checkpoints the plan's pins (the pin found and the pin to set), then
 // pins them. A pin that certainly failed gets its checkpoint entry back as
 // it was; one whose outcome is unknown (a deadline passed) keeps the new
 // entry, and the next listing tells which pin is in place.
-func (w *libvirtSide) apply(pins []pinning.Pin) []pinning.Result {
+func (w *libvirtSide) apply(h handover) []pinning.Result {
 	// List first: libvirt sends no event for a re-pin (the binding cannot
 	// take tunable events), so a pin the operator made since the last
 	// listing is seen here, and never undone.
 	w.list()
 	ls := w.current()
 	if w.lost.Load() || ls == nil {
-		return failAll(pins, fmt.Errorf("%w: libvirt unreachable", pinning.ErrConnect))
+		return failAll(h.pins, fmt.Errorf("%w: libvirt unreachable", pinning.ErrConnect))
 	}
 	var skipped []pinning.Result
-	pins = slices.DeleteFunc(slices.Clone(pins), func(p pinning.Pin) bool {
-		if ls.operator[balancer.VCPUID{Domain: p.UUID, VCPU: p.VCPU}] {
-			skipped = append(skipped, pinning.Result{Pin: p, Err: errOperatorsPin})
+	pins := slices.DeleteFunc(slices.Clone(h.pins), func(p pinning.Pin) bool {
+		if err := stillPlanned(ls, h.from, p); err != nil {
+			skipped = append(skipped, pinning.Result{Pin: p, Err: err})
 			return true
 		}
 		return false
@@ -223,23 +267,32 @@ func (w *libvirtSide) apply(pins []pinning.Pin) []pinning.Result {
 		prev[balancer.VCPUID{Domain: e.UUID, VCPU: e.VCPU}] = e
 	}
 	entries := make([]checkpoint.Entry, 0, len(pins))
-	for _, p := range pins {
+	for i, p := range pins {
 		id := balancer.VCPUID{Domain: p.UUID, VCPU: p.VCPU}
 		found, ok := ls.pinOf(id)
 		if !ok {
 			continue // not listed: Apply will report it gone
 		}
-		entries = append(entries, checkpoint.Entry{UUID: p.UUID, Name: p.Name, VCPU: p.VCPU, Original: found, Set: p.CPUs})
+		// Apply checks again at the pin itself: the same instance, and
+		// still the pin found (else the operator's, left alone).
+		pins[i].From, pins[i].DomainID = found, ls.doms[ls.byUUID[p.UUID]].ID
+		entries = append(entries, checkpoint.Entry{UUID: p.UUID, Name: p.Name, VCPU: p.VCPU, Original: found, Set: p.CPUs, Conn: w.conn})
 	}
+	w.at(faultBeforeRecord)
 	if err := w.store.Record(entries); err != nil {
 		return append(failAll(pins, errors.Join(errNotCheckpointed, err)), skipped...)
 	}
+	w.at(faultAfterRecord)
 	res := w.p.Apply(pins)
+	w.at(faultAfterPin)
 	var undo []checkpoint.Entry
 	var forget []checkpoint.ID
 	changed := false
-	for _, r := range res {
+	for i, r := range res {
 		id := balancer.VCPUID{Domain: r.Pin.UUID, VCPU: r.Pin.VCPU}
+		if errors.Is(r.Err, pinning.ErrPinChanged) {
+			res[i].Err = fmt.Errorf("%w: %w", errOperatorsPin, r.Err)
+		}
 		switch {
 		case r.Err == nil:
 			w.own.pinned(id, r.Pin.CPUs)
@@ -254,7 +307,12 @@ func (w *libvirtSide) apply(pins []pinning.Pin) []pinning.Result {
 			}
 		}
 	}
-	w.update(undo, forget)
+	if len(undo) > 0 {
+		if err := w.store.Put(undo); err != nil { // back exactly as it was, previous pin included
+			w.log.WithError(err).Error("checkpoint not updated")
+		}
+	}
+	w.update(nil, forget)
 	if changed {
 		w.publish(withPins(ls.doms, res))
 	}
@@ -273,6 +331,50 @@ func failAll(pins []pinning.Pin, err error) []pinning.Result {
 // errOperatorsPin is the result of a planned pin of a vCPU the operator
 // re-pinned since the plan was made: it is left as the operator set it.
 var errOperatorsPin = errors.New("re-pinned by the operator since the plan: left alone")
+
+// errSkipped is wrapped by the results of planned pins that no longer
+// apply: errUnmanaged, errRestarted.
+var errSkipped = errors.New("pin skipped")
+
+// errUnmanaged is the result of a planned pin of a domain marked
+// <vsched manage="no"/> since the plan was made.
+var errUnmanaged = fmt.Errorf(`%w: domain marked manage="no" since the plan`, errSkipped)
+
+// errRestarted is the result of a planned pin of a domain that restarted
+// since the plan was made: the plan was for another life of it.
+var errRestarted = fmt.Errorf("%w: domain restarted since the plan", errSkipped)
+
+// stillPlanned checks a planned pin against the fresh listing ls, taken
+// just before pinning, and the listing the plan was made from: the pin is
+// made only while the vCPU's pin is still the one planned from (otherwise
+// the operator re-pinned it), its domain is still managed, and it is the
+// same running instance (libvirt's domain ID). A domain gone from ls is let
+// through: Apply reports it gone.
+func stillPlanned(ls, from *listing, p pinning.Pin) error {
+	id := balancer.VCPUID{Domain: p.UUID, VCPU: p.VCPU}
+	if ls.operator[id] {
+		return errOperatorsPin
+	}
+	i, ok := ls.byUUID[p.UUID]
+	if !ok {
+		return nil
+	}
+	if ls.doms[i].Unmanaged {
+		return errUnmanaged
+	}
+	if from == nil {
+		return nil
+	}
+	j, ok := from.byUUID[p.UUID]
+	if !ok || from.doms[j].ID != ls.doms[i].ID {
+		return errRestarted
+	}
+	planned, _ := from.pinOf(id)
+	if live, ok := ls.pinOf(id); ok && !live.Equals(planned) {
+		return errOperatorsPin
+	}
+	return nil
+}
 
 // update re-records and forgets checkpoint entries, logging a failure.
 func (w *libvirtSide) update(record []checkpoint.Entry, forget []checkpoint.ID) {

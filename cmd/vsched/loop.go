@@ -238,7 +238,7 @@ func (l *loop) plan(w window, ls *listing, now time.Time) {
 		return
 	}
 	l.inflight = true
-	l.lv.plans <- pins // buffered; the libvirt side holds at most this one plan
+	l.lv.plans <- handover{pins: pins, from: ls} // buffered; the libvirt side holds at most this one plan
 	if l.opts.once {
 		l.wait()
 	}
@@ -287,6 +287,8 @@ func (l *loop) finish(res []pinning.Result) {
 		switch {
 		case errors.Is(r.Err, errOperatorsPin):
 			f.Info("pin skipped: the vCPU is the operator's now")
+		case errors.Is(r.Err, errSkipped):
+			f.WithError(r.Err).Info("pin skipped: its domain changed since the plan")
 		case r.Err != nil:
 			l.metrics.pinErrors.Inc()
 			f.WithError(r.Err).Warn("pin failed")

@@ -646,10 +646,10 @@ func TestLibvirtSide_CheckpointNotWritten_OperatorsPinStillReported(t *testing.T
 	var log bytes.Buffer
 	lv := newLibvirtSide(p, failingStore{}, newLogger("json", "debug", &log), time.Hour)
 	lv.own.operator[balancer.VCPUID{Domain: "uuid-a", VCPU: 1}] = true
-	res := lv.apply([]pinning.Pin{
+	res := lv.apply(handover{pins: []pinning.Pin{
 		{UUID: "uuid-a", Name: "a", VCPU: 0, CPUs: cpuset.New(1)},
 		{UUID: "uuid-a", Name: "a", VCPU: 1, CPUs: cpuset.New(1)},
-	})
+	}})
 	if len(p.applied) != 0 {
 		t.Errorf("pins attempted without a checkpoint: %v", p.applied)
 	}
@@ -665,6 +665,10 @@ type failingStore struct{}
 func (failingStore) Record([]checkpoint.Entry) error { return errors.New("disk full") }
 func (failingStore) Entries() []checkpoint.Entry     { return nil }
 func (failingStore) Forget(...checkpoint.ID) error   { return errors.New("disk full") }
+func (failingStore) Claim(checkpoint.Connection, ...checkpoint.ID) error {
+	return errors.New("disk full")
+}
+func (failingStore) Put([]checkpoint.Entry) error { return errors.New("disk full") }
 
 // countingPinner signals each listing.
 type countingPinner struct {

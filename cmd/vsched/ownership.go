@@ -17,6 +17,7 @@ type ownership struct {
 	incarnation map[string]int                    // domain UUID -> libvirt domain ID
 	seen        map[balancer.VCPUID]cpuset.CPUSet // last pin seen or set by vsched
 	operator    map[balancer.VCPUID]bool          // vCPUs the operator re-pinned
+	parked      map[balancer.VCPUID]bool          // entries kept while their domain is away, already said
 }
 
 func newOwnership() *ownership {
@@ -24,6 +25,7 @@ func newOwnership() *ownership {
 		incarnation: map[string]int{},
 		seen:        map[balancer.VCPUID]cpuset.CPUSet{},
 		operator:    map[balancer.VCPUID]bool{},
+		parked:      map[balancer.VCPUID]bool{},
 	}
 }
 
@@ -41,7 +43,8 @@ type verdict struct {
 const (
 	verdictOperator = "operator" // re-pinned by someone else: now the operator's
 	verdictReverted = "reverted" // back on the pin vsched found (a pin that never took)
-	verdictGone     = "gone"     // its domain stopped: its pins went with it
+	verdictGone     = "gone"     // its domain has been unknown to libvirt too long: the entry goes
+	verdictInactive = "inactive" // its domain does not run but may come back: the entry is kept
 	verdictStale    = "stale"    // the pin vsched asked for never took: entry corrected
 )
 
@@ -50,16 +53,27 @@ const (
 // judges them (checkpoint.Reconcile), and the pins seen at the last
 // listing, which tell a pin that never took from one someone else made. It
 // returns one verdict per change of ownership; the caller forgets the
-// entries so marked.
-func (o *ownership) reconcile(doms []pinning.Domain, entries []checkpoint.Entry) []verdict {
+// entries so marked. The entries of the domains kept names (not running
+// but may come back: shut off, saved, or unknown to libvirt for less than
+// goneGrace) stay, said once.
+func (o *ownership) reconcile(doms []pinning.Domain, entries []checkpoint.Entry, kept map[string]bool) []verdict {
 	var out []verdict
 	judged := make(map[balancer.VCPUID]checkpoint.Verdict, len(entries))
 	for _, v := range checkpoint.Reconcile(entries, liveOf(doms)) {
 		id := balancer.VCPUID{Domain: v.Entry.UUID, VCPU: v.Entry.VCPU}
-		if v.Status == checkpoint.DomainGone {
+		switch {
+		case v.Status == checkpoint.DomainGone && kept[id.Domain]:
+			if !o.parked[id] {
+				o.parked[id] = true
+				out = append(out, verdict{kind: verdictInactive, name: v.Entry.Name, id: id, set: v.Entry.Set})
+			}
+			continue
+		case v.Status == checkpoint.DomainGone:
+			delete(o.parked, id)
 			out = append(out, verdict{kind: verdictGone, name: v.Entry.Name, id: id, set: v.Entry.Set, forget: true})
 			continue
 		}
+		delete(o.parked, id)
 		judged[id] = v
 	}
 	running := make(map[string]bool, len(doms))

@@ -37,10 +37,12 @@ func TestOwnership_Reconcile(t *testing.T) {
 	entry := func(vcpu int, orig, set cpuset.CPUSet) checkpoint.Entry {
 		return checkpoint.Entry{UUID: "u1", Name: "vm1", VCPU: vcpu, Original: orig, Set: set}
 	}
+	withPrev := func(e checkpoint.Entry, prev cpuset.CPUSet) checkpoint.Entry { e.Previous = prev; return e }
 	tests := []struct {
 		name     string
 		listings [][]pinning.Domain
 		entries  []checkpoint.Entry
+		inactive map[string]bool
 		want     []verdictRow // of the last listing
 		operator []balancer.VCPUID
 	}{
@@ -83,6 +85,26 @@ func TestOwnership_Reconcile(t *testing.T) {
 			want:     []verdictRow{{verdictGone, "vm1", true}},
 		},
 		{
+			name:     "PinIsVschedsPrevious_StillVschedsNoVerdict", // died between the write and the pin
+			listings: [][]pinning.Domain{{dom("u1", "vm1", 1, c(1))}},
+			entries:  []checkpoint.Entry{withPrev(entry(0, c(0, 1), c(0)), c(1))},
+			want:     []verdictRow{},
+		},
+		{
+			name:     "DomainInactive_EntryKeptSaidOnce",
+			listings: [][]pinning.Domain{{}, {}},
+			entries:  []checkpoint.Entry{entry(0, c(0, 1), c(1))},
+			inactive: map[string]bool{"u1": true},
+			want:     []verdictRow{},
+		},
+		{
+			name:     "DomainInactive_FirstListingSaysItKept",
+			listings: [][]pinning.Domain{{}},
+			entries:  []checkpoint.Entry{entry(0, c(0, 1), c(1))},
+			inactive: map[string]bool{"u1": true},
+			want:     []verdictRow{{verdictInactive, "vm1", false}},
+		},
+		{
 			name:     "DomainRestarted_OperatorMarksEnd",
 			listings: [][]pinning.Domain{{dom("u1", "vm1", 1, c(0, 1))}, {dom("u1", "vm1", 1, c(0))}, {dom("u1", "vm1", 2, c(1))}},
 			want:     []verdictRow{},
@@ -93,7 +115,7 @@ func TestOwnership_Reconcile(t *testing.T) {
 			o := newOwnership()
 			var got []verdict
 			for _, ls := range tt.listings {
-				got = o.reconcile(ls, tt.entries)
+				got = o.reconcile(ls, tt.entries, tt.inactive)
 			}
 			if diff := cmp.Diff(tt.want, rows(got)); diff != "" {
 				t.Errorf("verdicts (-want +got):\n%s", diff)
@@ -111,11 +133,11 @@ func TestOwnership_Reconcile(t *testing.T) {
 
 func TestOwnership_PinnedByVsched_NotTakenForTheOperators(t *testing.T) {
 	o := newOwnership()
-	o.reconcile([]pinning.Domain{dom("u1", "vm1", 1, cpuset.New(0, 1))}, nil)
+	o.reconcile([]pinning.Domain{dom("u1", "vm1", 1, cpuset.New(0, 1))}, nil, nil)
 	id := balancer.VCPUID{Domain: "u1", VCPU: 0}
 	o.pinned(id, cpuset.New(1))
 	entries := []checkpoint.Entry{{UUID: "u1", Name: "vm1", VCPU: 0, Original: cpuset.New(0, 1), Set: cpuset.New(1)}}
-	if got := o.reconcile([]pinning.Domain{dom("u1", "vm1", 1, cpuset.New(1))}, entries); len(got) != 0 {
+	if got := o.reconcile([]pinning.Domain{dom("u1", "vm1", 1, cpuset.New(1))}, entries, nil); len(got) != 0 {
 		t.Fatalf("verdicts after vsched's own pin: %+v, want none", got)
 	}
 	if o.isOperator(id) {
@@ -126,10 +148,10 @@ func TestOwnership_PinnedByVsched_NotTakenForTheOperators(t *testing.T) {
 func TestOwnership_PinThatNeverTook_StaleStillVscheds(t *testing.T) {
 	o := newOwnership()
 	first := []checkpoint.Entry{{UUID: "u1", Name: "vm1", VCPU: 0, Original: cpuset.New(0, 1), Set: cpuset.New(1)}}
-	o.reconcile([]pinning.Domain{dom("u1", "vm1", 1, cpuset.New(1))}, first)
+	o.reconcile([]pinning.Domain{dom("u1", "vm1", 1, cpuset.New(1))}, first, nil)
 	// vsched records Set 3, the pin's reply is lost and the pin never took.
 	second := []checkpoint.Entry{{UUID: "u1", Name: "vm1", VCPU: 0, Original: cpuset.New(0, 1), Set: cpuset.New(3)}}
-	got := o.reconcile([]pinning.Domain{dom("u1", "vm1", 1, cpuset.New(1))}, second)
+	got := o.reconcile([]pinning.Domain{dom("u1", "vm1", 1, cpuset.New(1))}, second, nil)
 	if diff := cmp.Diff([]verdictRow{{verdictStale, "vm1", false}}, rows(got)); diff != "" {
 		t.Errorf("verdicts (-want +got):\n%s", diff)
 	}

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/utils/cpuset"
@@ -38,7 +40,23 @@ func ckEntry(t *testing.T, uuid, name string, vcpu int, original, set string) ch
 	return checkpoint.Entry{UUID: uuid, Name: name, VCPU: vcpu, Original: o, Set: s}
 }
 
-// writeCheckpoint records entries in a checkpoint in dir and closes it.
+// testConn is the checkpoint's name of the connection to
+// testdata/host.xml, from this host.
+func testConn(t *testing.T) checkpoint.Connection {
+	t.Helper()
+	host, _ := os.Hostname()
+	return checkpoint.Connection{URI: hostURI(t), Host: host}
+}
+
+// goneFor returns e as the checkpoint holds it once its domain has been
+// unknown to libvirt for d.
+func goneFor(e checkpoint.Entry, d time.Duration) checkpoint.Entry {
+	e.GoneSince = time.Now().Add(-d)
+	return e
+}
+
+// writeCheckpoint records entries in a checkpoint in dir and closes it. An
+// entry that names no connection is given the one to testdata/host.xml.
 func writeCheckpoint(t *testing.T, dir string, entries ...checkpoint.Entry) {
 	t.Helper()
 	s, err := checkpoint.Open(dir)
@@ -46,8 +64,14 @@ func writeCheckpoint(t *testing.T, dir string, entries ...checkpoint.Entry) {
 		t.Fatalf("checkpoint.Open: %v", err)
 	}
 	defer s.Close()
-	if err := s.Record(entries); err != nil {
-		t.Fatalf("Record: %v", err)
+	entries = slices.Clone(entries)
+	for i := range entries {
+		if entries[i].Conn.IsZero() {
+			entries[i].Conn = testConn(t)
+		}
+	}
+	if err := s.Put(entries); err != nil {
+		t.Fatalf("Put: %v", err)
 	}
 }
 
@@ -127,11 +151,11 @@ func TestRestoreFromCheckpoint_TestDriver_OriginalsBackOthersLeftAlone(t *testin
 	writeCheckpoint(t, dir,
 		ckEntry(t, uuid000, "guest-000", 0, "0", "1"),
 		ckEntry(t, uuid000, "guest-000", 1, "0", "2"),
-		ckEntry(t, uuid001, "guest-001", 0, "0", "3"),   // the operator re-pins it below
-		ckEntry(t, uuid001, "guest-001", 1, "0", "3"),   // recorded, never pinned (killed in between)
-		ckEntry(t, uuid002, "guest-002", 0, "6", "1"),   // its original CPU went away: the pin fails
-		ckEntry(t, uuid002, "guest-002", 5, "0-1", "3"), // not online
-		ckEntry(t, uuidGone, "guest-009", 0, "0-3", "2"),
+		ckEntry(t, uuid001, "guest-001", 0, "0", "3"),                                  // the operator re-pins it below
+		ckEntry(t, uuid001, "guest-001", 1, "0", "3"),                                  // recorded, never pinned (killed in between)
+		ckEntry(t, uuid002, "guest-002", 0, "6", "1"),                                  // its original CPU went away: the pin fails
+		ckEntry(t, uuid002, "guest-002", 5, "0-1", "3"),                                // not online
+		goneFor(ckEntry(t, uuidGone, "guest-009", 0, "0-3", "2"), goneGrace+time.Hour), // unknown to libvirt for a week
 	)
 	mustApply(t, conn, pin(uuid001, "guest-001", 0, 2)) // `virsh vcpupin guest-001 0 2`
 
@@ -204,7 +228,7 @@ func TestRestoreFromCheckpoint_SecondRun_OnlyFailedLeftNothingMoved(t *testing.T
 // goneOnApply is a pinner whose domain uuid stops between the listing and
 // the pin.
 type goneOnApply struct {
-	restorePinner
+	*pinning.Conn
 	uuid string
 }
 
@@ -213,13 +237,16 @@ func (g goneOnApply) Apply(pins []pinning.Pin) []pinning.Result {
 	for i, p := range pins {
 		res[i] = pinning.Result{Pin: p, Err: fmt.Errorf("%s: %w", p.Name, pinning.ErrDomainGone)}
 		if p.UUID != g.uuid {
-			res[i] = g.restorePinner.Apply(pins[i : i+1])[0]
+			res[i] = g.Conn.Apply(pins[i : i+1])[0]
 		}
 	}
 	return res
 }
 
-func TestRestoreFromCheckpoint_DomainStopsBeforePin_LeftAsGoneAndForgotten(t *testing.T) {
+// A domain that stops between the listing and the pin, but that libvirt
+// still defines (shut off, or saved), keeps its entry: it may come back on
+// vsched's pin.
+func TestRestoreFromCheckpoint_DomainStopsBeforePin_StillDefinedKept(t *testing.T) {
 	conn := openHost(t)
 	mustApply(t, conn, pin(uuid000, "guest-000", 0, 2), pin(uuid002, "guest-002", 0, 1))
 	dir := t.TempDir()
@@ -234,14 +261,14 @@ func TestRestoreFromCheckpoint_DomainStopsBeforePin_LeftAsGoneAndForgotten(t *te
 		t.Fatal(err)
 	}
 	want := []string{
-		"left guest-000/0 (uuid " + uuid000 + "): domain gone",
+		"left guest-000/0 (uuid " + uuid000 + "): domain not running (shut off or saved); kept in the checkpoint",
 		"restored guest-002/0 (uuid " + uuid002 + "): 1 -> 2",
 	}
 	if diff := cmp.Diff(want, lines(outs)); diff != "" {
 		t.Errorf("restore lines mismatch (-want +got):\n%s", diff)
 	}
-	if got := store.Entries(); len(got) != 0 {
-		t.Errorf("checkpoint after restore = %v, want empty", got)
+	if got := store.Entries(); len(got) != 1 || got[0].UUID != uuid000 {
+		t.Errorf("checkpoint after restore = %v, want guest-000/0 alone", got)
 	}
 }
 
@@ -372,6 +399,13 @@ func TestRestoreCommand_BadInput_Exit2OneLine(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	newer := filepath.Join(root, "newer")
+	if err := os.Mkdir(newer, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(newer, checkpoint.FileName), []byte(`{"version": 3, "entries": [], "checksum": 0}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	locked := filepath.Join(root, "locked")
 	held, err := checkpoint.Open(locked) // a running daemon
 	if err != nil {
@@ -391,7 +425,8 @@ func TestRestoreCommand_BadInput_Exit2OneLine(t *testing.T) {
 		{"UnknownFlag", []string{"--frobnicate"}, "--frobnicate", nil},
 		{"PositionalArgument", []string{"--state-dir", root, "extra"}, "extra", nil},
 		{"StateDirIsAFile", []string{"--connect", uri, "--state-dir", file}, file, checkpoint.ErrStateDir},
-		{"CorruptCheckpoint_SetAside", []string{"--connect", uri, "--state-dir", corrupt}, "set aside as " + filepath.Join(corrupt, checkpoint.FileName+".corrupt-"), checkpoint.ErrCorrupt},
+		{"CorruptCheckpoint_LeftInPlace", []string{"--connect", uri, "--state-dir", corrupt}, filepath.Join(corrupt, checkpoint.FileName) + ": unexpected end of JSON input; left in place", checkpoint.ErrCorrupt},
+		{"NewerCheckpoint_LeftInPlace", []string{"--connect", uri, "--state-dir", newer}, "version 3", checkpoint.ErrNewerVersion},
 		{"DaemonHoldsStateDir", []string{"--connect", uri, "--state-dir", locked}, locked, checkpoint.ErrLocked},
 	}
 	for _, tt := range tests {
@@ -413,8 +448,13 @@ func TestRestoreCommand_BadInput_Exit2OneLine(t *testing.T) {
 			}
 		})
 	}
-	if aside, _ := filepath.Glob(filepath.Join(corrupt, checkpoint.FileName+".corrupt-*")); len(aside) == 0 {
-		t.Errorf("no corrupt checkpoint set aside in %s", corrupt)
+	for _, dir := range []string{corrupt, newer} {
+		if aside, _ := filepath.Glob(filepath.Join(dir, checkpoint.FileName+".corrupt-*")); len(aside) != 0 {
+			t.Errorf("restore set the checkpoint aside: %v", aside)
+		}
+		if _, err := os.Stat(filepath.Join(dir, checkpoint.FileName)); err != nil {
+			t.Errorf("the checkpoint is no longer in place: %v", err)
+		}
 	}
 	if got := held.Entries(); len(got) != 1 {
 		t.Errorf("the held checkpoint lost its entry: %v", got)

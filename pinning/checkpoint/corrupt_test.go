@@ -40,12 +40,14 @@ func TestOpen_BadFile_SetAsideCorruptErrorEmptyUsableStore(t *testing.T) {
 		{"TrailingText", append(append([]byte{}, good...), []byte("{}")...), isSyntax},
 		{"BadChecksum", bytes.Replace(good, []byte(`"set": "5"`), []byte(`"set": "6"`), 1), is(ErrChecksum)},
 		{"NoChecksum", bytes.Replace(good, []byte(`"checksum"`), []byte(`"sum"`), 1), is(ErrChecksum)},
-		{"UnknownVersion", withChecksum(t, body{Version: 2, Entries: []fileEntry{fe}}), is(ErrVersion)},
+		{"VersionZero", withChecksum(t, body{Version: 0, Entries: []fileEntry{fe}}), is(ErrVersion)},
+		{"NegativeVersion", withChecksum(t, body{Version: -1, Entries: []fileEntry{fe}}), is(ErrVersion)},
 		{"NoVersion", []byte(`{"entries": []}`), is(ErrVersion)},
 		{"JSONNull", []byte(`null`), is(ErrVersion)},
 		{"VersionIsAString", []byte(`{"version": "1"}`), isSyntaxOrType},
 		{"EmptyOriginalChecksummed", withChecksum(t, body{Version: 1, Entries: []fileEntry{{UUID: uuidA, Original: "", Set: "1"}}}), is(ErrInvalidEntry)},
 		{"HugeRangeChecksummed", withChecksum(t, body{Version: 1, Entries: []fileEntry{{UUID: uuidA, Original: "0-999999999", Set: "1"}}}), is(ErrInvalidEntry)},
+		{"BadGoneSinceChecksummed", withChecksum(t, body{Version: 2, Entries: []fileEntry{{UUID: uuidA, Original: "0", Set: "1", Gone: "yesterday"}}}), is(ErrInvalidEntry)},
 		{"DuplicateEntryChecksummed", withChecksum(t, body{Version: 1, Entries: []fileEntry{fe, fe}}), is(ErrInvalidEntry)},
 	}
 	for _, tt := range tests {

@@ -8,13 +8,23 @@
 // manner of the kubelet's CPU manager checkpoint. Store.Record writes it
 // atomically (temporary file in the same directory, fsync, rename, fsync of
 // the directory) before each pin change, and keeps the Original an entry
-// already has, so a restarted vsched keeps the originals it recorded first.
+// already has, so a restarted vsched keeps the originals it recorded first;
+// it also keeps the pin vsched set before (Previous), which stays live when
+// vsched dies between the write and the pin. Each entry names the libvirt
+// connection (URI and host name) it was pinned through. Version 2 writes
+// both; version 1 files, without them, are still read.
+//
 // A corrupt, truncated, bad-checksum or unknown-version file is never fatal:
 // Open renames it aside (state.json.corrupt-<time>) and returns a
 // *CorruptError next to an empty, usable Store, for the caller to log in
-// one line. A state directory that cannot be created, read or written is an
-// error wrapping ErrStateDir and naming the path. An exclusive flock on
-// state.lock keeps two vsched processes from using one directory at once.
+// one line; with KeepBadFile it leaves the file alone and returns no Store.
+// A file of a newer version is never set aside: Open fails with
+// ErrNewerVersion, so no pin changes over originals it cannot read. A state
+// directory that cannot be created, read or written, is a symbolic link or
+// belongs to another user is an error wrapping ErrStateDir and naming the
+// path. The directory is kept 0700 and its files 0600, opened without
+// following links, and an exclusive flock on state.lock keeps two vsched
+// processes from using one directory at once.
 //
 // Reconcile is pure: it compares the entries with the live pins libvirt
 // shows and says, for each entry, whether vsched's pin is still in place

@@ -31,13 +31,21 @@ var ErrChecksum = errors.New("checksum mismatch")
 // version this vsched does not read.
 var ErrVersion = errors.New("unsupported version")
 
-// CorruptError reports a checkpoint file Open could not use and renamed
-// aside; Open still returns an empty, usable Store with it. It is a warning
-// for the caller to log in one line, not a reason to stop.
+// ErrNewerVersion is wrapped by Open's error when the file was written by
+// a newer vsched, in a version this one cannot read. The file is left in
+// place and no Store is returned: a vsched that went on would record its
+// own pins as originals over the ones the file holds.
+var ErrNewerVersion = errors.New("checkpoint written by a newer vsched")
+
+// CorruptError reports a checkpoint file Open could not use. By default
+// Open renamed it aside and still returns an empty, usable Store with it: a
+// warning for the caller to log in one line, not a reason to stop. With
+// KeepBadFile the file is left where it was (SetAside is empty) and Open
+// returns no Store.
 type CorruptError struct {
 	// Path is the checkpoint file's path.
 	Path string
-	// SetAside is where the file was moved.
+	// SetAside is where the file was moved; empty when it was left in place.
 	SetAside string
 	// Err says what was wrong: ErrChecksum, ErrVersion, ErrInvalidEntry or
 	// the JSON decoder's error (truncated or garbled text).
@@ -47,6 +55,9 @@ type CorruptError struct {
 // Error returns one line naming both paths and the reason. The caller adds
 // what it does next (the daemon starts with no recorded pins).
 func (e *CorruptError) Error() string {
+	if e.SetAside == "" {
+		return fmt.Sprintf("%s %s: %v; left in place", ErrCorrupt, e.Path, e.Err)
+	}
 	return fmt.Sprintf("%s %s: %v; set aside as %s", ErrCorrupt, e.Path, e.Err, e.SetAside)
 }
 

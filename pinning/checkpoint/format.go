@@ -5,12 +5,17 @@ import (
 	"fmt"
 	"hash/crc32"
 	"slices"
+	"time"
+
+	"k8s.io/utils/cpuset"
 
 	"github.com/vsched/vsched/pinning/cpulist"
 )
 
-// Version is the version of the file format this package writes and reads.
-const Version = 1
+// Version is the version of the file format this package writes. It reads
+// this one and every older one: version 1 had no previous pin and no
+// connection in its entries.
+const Version = 2
 
 // castagnoli is the CRC-32C table of the checksum.
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -22,13 +27,19 @@ type body struct {
 	Entries []fileEntry `json:"entries"`
 }
 
-// fileEntry is one Entry as the file holds it: pins as kernel-style CPU lists.
+// fileEntry is one Entry as the file holds it: pins as kernel-style CPU
+// lists. The fields version 2 added are left out when empty, so a version 1
+// entry encodes, and checksums, as version 1 wrote it.
 type fileEntry struct {
 	UUID     string `json:"uuid"`
 	VCPU     int    `json:"vcpu"`
 	Name     string `json:"name"`
 	Original string `json:"original"`
 	Set      string `json:"set"`
+	Previous string `json:"previous,omitempty"`
+	URI      string `json:"uri,omitempty"`
+	Host     string `json:"host,omitempty"`
+	Gone     string `json:"gone_since,omitempty"` // RFC 3339, UTC
 }
 
 // document is the whole file.
@@ -57,7 +68,11 @@ func encode(entries map[ID]Entry) []byte {
 	slices.SortFunc(list, compareEntries)
 	b := body{Version: Version, Entries: make([]fileEntry, len(list))}
 	for i, e := range list {
-		b.Entries[i] = fileEntry{UUID: e.UUID, VCPU: e.VCPU, Name: e.Name, Original: e.Original.String(), Set: e.Set.String()}
+		b.Entries[i] = fileEntry{UUID: e.UUID, VCPU: e.VCPU, Name: e.Name, Original: e.Original.String(), Set: e.Set.String(),
+			Previous: e.Previous.String(), URI: e.Conn.URI, Host: e.Conn.Host}
+		if !e.GoneSince.IsZero() {
+			b.Entries[i].Gone = e.GoneSince.UTC().Format(time.RFC3339)
+		}
 	}
 	sum := checksum(b)
 	data, err := json.MarshalIndent(document{Version: b.Version, Entries: b.Entries, Checksum: &sum}, "", "  ")
@@ -67,9 +82,11 @@ func encode(entries map[ID]Entry) []byte {
 	return append(data, '\n')
 }
 
-// decode parses a file into entries. Truncated or garbled JSON returns the
-// decoder's error; a missing or unknown version ErrVersion; a missing or
-// wrong checksum ErrChecksum; an unusable or duplicate entry ErrInvalidEntry.
+// decode parses a file of this version or an older one into entries.
+// Truncated or garbled JSON returns the decoder's error; a missing or
+// unknown version ErrVersion, and a version newer than this package writes
+// ErrNewerVersion; a missing or wrong checksum ErrChecksum; an unusable or
+// duplicate entry ErrInvalidEntry.
 func decode(data []byte) (map[ID]Entry, error) {
 	var v struct {
 		Version *int `json:"version"`
@@ -80,8 +97,11 @@ func decode(data []byte) (map[ID]Entry, error) {
 	if v.Version == nil {
 		return nil, fmt.Errorf("%w: no version", ErrVersion)
 	}
-	if *v.Version != Version {
-		return nil, fmt.Errorf("%w: version %d (this vsched reads %d)", ErrVersion, *v.Version, Version)
+	if *v.Version > Version {
+		return nil, fmt.Errorf("%w: version %d (this vsched reads 1 to %d)", ErrNewerVersion, *v.Version, Version)
+	}
+	if *v.Version < 1 {
+		return nil, fmt.Errorf("%w: version %d (this vsched reads 1 to %d)", ErrVersion, *v.Version, Version)
 	}
 	var d document
 	if err := json.Unmarshal(data, &d); err != nil {
@@ -109,8 +129,18 @@ func decode(data []byte) (map[ID]Entry, error) {
 
 // entry parses the pins of a file entry and validates it.
 func (fe fileEntry) entry() (Entry, error) {
-	e := Entry{UUID: fe.UUID, Name: fe.Name, VCPU: fe.VCPU}
+	e := Entry{UUID: fe.UUID, Name: fe.Name, VCPU: fe.VCPU, Conn: Connection{URI: fe.URI, Host: fe.Host}, Previous: cpuset.New()}
 	var err error
+	if fe.Gone != "" {
+		if e.GoneSince, err = time.Parse(time.RFC3339, fe.Gone); err != nil {
+			return Entry{}, fmt.Errorf("%w: %s: gone_since: %w", ErrInvalidEntry, e.ID(), err)
+		}
+	}
+	if fe.Previous != "" {
+		if e.Previous, err = cpulist.Parse(fe.Previous); err != nil {
+			return Entry{}, fmt.Errorf("%w: %s: previous pin: %w", ErrInvalidEntry, e.ID(), err)
+		}
+	}
 	if e.Original, err = cpulist.Parse(fe.Original); err != nil {
 		return Entry{}, fmt.Errorf("%w: %s: original pin: %w", ErrInvalidEntry, e.ID(), err)
 	}

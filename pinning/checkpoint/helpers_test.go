@@ -9,8 +9,9 @@ import (
 	"k8s.io/utils/cpuset"
 )
 
-// cpusetEqual lets cmp compare cpuset values, whose fields are unexported.
-var cpusetEqual = cmp.Comparer(func(a, b cpuset.CPUSet) bool { return a.Equals(b) })
+// cpusetEqual lets cmp compare cpuset values, whose fields are unexported,
+// by content (the zero value equals an empty set).
+var cpusetEqual = cmp.Comparer(equalSets)
 
 const (
 	uuidA = "00000001-5a1e-4c0d-9e8f-000000000001"
@@ -93,4 +94,11 @@ func mapOf(entries []Entry) map[ID]Entry {
 		m[e.ID()] = e
 	}
 	return m
+}
+
+// withPrevious returns e with a previous pin.
+func withPrevious(t testing.TB, e Entry, previous string) Entry {
+	t.Helper()
+	e.Previous = set(t, previous)
+	return e
 }

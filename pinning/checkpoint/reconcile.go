@@ -25,14 +25,21 @@ const (
 	// VCPUOffline means the domain runs but the vCPU is not online. Keep the
 	// entry: the pin vsched set may return with the vCPU.
 	VCPUOffline
+	// DomainInactive means the domain does not run but is still defined:
+	// shut off, or saved (virsh save, managedsave, libvirt-guests at host
+	// shutdown). Reconcile never returns it (Live holds running domains
+	// only); the caller, which can ask libvirt, turns DomainGone into it.
+	// Keep the entry: a saved guest comes back on vsched's pin.
+	DomainInactive
 )
 
 var statusNames = map[Status]string{
-	Restorable:  "restorable",
-	Unchanged:   "unchanged",
-	DomainGone:  "domain gone",
-	Repinned:    "re-pinned by someone else",
-	VCPUOffline: "vCPU offline",
+	Restorable:     "restorable",
+	Unchanged:      "unchanged",
+	DomainGone:     "domain gone",
+	Repinned:       "re-pinned by someone else",
+	VCPUOffline:    "vCPU offline",
+	DomainInactive: "domain not running",
 }
 
 // String returns a short lower-case description.
@@ -58,8 +65,9 @@ type Verdict struct {
 }
 
 // Reconcile compares each entry with the live pins and returns one Verdict
-// per entry, in the entries' order. When Original and Set are equal and
-// live, the entry is Unchanged.
+// per entry, in the entries' order. A live pin equal to Set or Previous is
+// vsched's (Restorable). When Original and Set are equal and live, the entry
+// is Unchanged.
 func Reconcile(entries []Entry, live Live) []Verdict {
 	out := make([]Verdict, len(entries))
 	for i, e := range entries {
@@ -71,9 +79,9 @@ func Reconcile(entries []Entry, live Live) []Verdict {
 			v.Status = DomainGone
 		case !online:
 			v.Status = VCPUOffline
-		case pin.Equals(e.Original):
+		case equalSets(pin, e.Original):
 			v.Status, v.Live = Unchanged, pin
-		case pin.Equals(e.Set):
+		case e.Vscheds(pin):
 			v.Status, v.Live = Restorable, pin
 		default:
 			v.Status, v.Live = Repinned, pin

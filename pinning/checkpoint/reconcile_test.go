@@ -21,6 +21,8 @@ func TestReconcile(t *testing.T) {
 		{"LiveIsOriginal_Unchanged", entry(t, uuidA, "vm1", 1, "0-1", "1"), Unchanged, "0-1"},
 		{"OriginalEqualsSetEqualsLive_Unchanged", entry(t, uuidA, "vm1", 2, "3", "3"), Unchanged, "3"},
 		{"LiveIsNeither_Repinned", entry(t, uuidA, "vm1", 3, "0-1", "1"), Repinned, "2"},
+		{"LiveIsVschedsPreviousPin_Restorable", withPrevious(t, entry(t, uuidA, "vm1", 0, "0-1", "0"), "1"), Restorable, "1"},
+		{"LiveIsNeitherNorPrevious_Repinned", withPrevious(t, entry(t, uuidA, "vm1", 3, "0-1", "1"), "3"), Repinned, "2"},
 		{"NoSuchDomain_DomainGone", entry(t, uuidB, "vm2", 0, "0-1", "1"), DomainGone, ""},
 		{"DomainRunsVCPUNotOnline_VCPUOffline", entry(t, uuidA, "vm1", 7, "0-1", "1"), VCPUOffline, ""},
 	}
@@ -44,7 +46,7 @@ func TestReconcile_KeepsOrderOneVerdictPerEntry(t *testing.T) {
 }
 
 func TestStatus_Forget(t *testing.T) {
-	want := map[Status]bool{Restorable: false, Unchanged: true, DomainGone: true, Repinned: true, VCPUOffline: false}
+	want := map[Status]bool{Restorable: false, Unchanged: true, DomainGone: true, Repinned: true, VCPUOffline: false, DomainInactive: false}
 	got := map[Status]bool{}
 	for s := range want {
 		got[s] = s.Forget()

@@ -50,9 +50,11 @@ func TestStore_Record_KeepsFirstOriginalAcrossCallsAndReopen(t *testing.T) {
 		comment string
 	}{
 		{entry(t, uuidA, "vm1", 0, "0-3", "1"), entry(t, uuidA, "vm1", 0, "0-3", "1"), false, "first record"},
-		{entry(t, uuidA, "vm1", 0, "1", "2"), entry(t, uuidA, "vm1", 0, "0-3", "2"), false, "second move: found vsched's own pin"},
-		{entry(t, uuidA, "vm1-renamed", 0, "2", "3"), entry(t, uuidA, "vm1-renamed", 0, "0-3", "3"), true, "after a restart, renamed"},
-		{entry(t, uuidA, "vm1-renamed", 0, "3", "0-3"), entry(t, uuidA, "vm1-renamed", 0, "0-3", "0-3"), true, "moved back to the original"},
+		{entry(t, uuidA, "vm1", 0, "1", "2"), withPrevious(t, entry(t, uuidA, "vm1", 0, "0-3", "2"), "1"), false, "second move: found vsched's own pin, kept as previous"},
+		{entry(t, uuidA, "vm1-renamed", 0, "2", "3"), withPrevious(t, entry(t, uuidA, "vm1-renamed", 0, "0-3", "3"), "2"), true, "after a restart, renamed"},
+		{entry(t, uuidA, "vm1-renamed", 0, "3", "3"), withPrevious(t, entry(t, uuidA, "vm1-renamed", 0, "0-3", "3"), "2"), false, "the same pin again: nothing new may be live"},
+		{entry(t, uuidA, "vm1-renamed", 0, "3", "0-3"), withPrevious(t, entry(t, uuidA, "vm1-renamed", 0, "0-3", "0-3"), "3"), true, "moved back to the original"},
+		{entry(t, uuidA, "vm1-renamed", 0, "0-3", "1"), entry(t, uuidA, "vm1-renamed", 0, "0-3", "1"), false, "moved from the original: no previous of vsched's"},
 	}
 	for _, st := range steps {
 		if st.reopen {
@@ -104,7 +106,7 @@ func TestStore_NothingChanges_NoWrite(t *testing.T) {
 	}
 	writes := 0
 	s.rename = func(o, n string) error { writes++; return os.Rename(o, n) }
-	if err := s.Record([]Entry{entry(t, uuidA, "vm1", 0, "2", "1")}); err != nil { // only the ignored Original differs
+	if err := s.Record([]Entry{entry(t, uuidA, "vm1", 0, "1", "1")}); err != nil { // found in place: a no-op
 		t.Fatal(err)
 	}
 	if err := s.Forget(ID{uuidB, 0}); err != nil {
@@ -302,5 +304,86 @@ func TestOpen_UnusableDir_ErrStateDirNamingPath(t *testing.T) {
 				t.Errorf("Open(%q) error %q does not name the directory", tt.dir, err)
 			}
 		})
+	}
+}
+
+func TestOpen_NewerVersion_RefusedFileKept(t *testing.T) {
+	dir := t.TempDir()
+	newer := []byte(`{"version": 3, "entries": [{"uuid": "u", "vcpu": 0, "original": "0-1", "set": "1", "cores": "a"}], "checksum": 1}`)
+	writeFile(t, dir, FileName, newer)
+	for _, opts := range [][]Option{nil, {KeepBadFile()}} {
+		s, err := Open(dir, opts...)
+		if s != nil || !errors.Is(err, ErrNewerVersion) {
+			t.Fatalf("Open(%d options) = %v, %v; want nil, ErrNewerVersion", len(opts), s, err)
+		}
+		if msg := err.Error(); strings.Contains(msg, "\n") || !strings.Contains(msg, filepath.Join(dir, FileName)) || !strings.Contains(msg, "version 3") {
+			t.Errorf("error %q: want one line naming the file and its version", msg)
+		}
+		if got, _ := os.ReadFile(filepath.Join(dir, FileName)); string(got) != string(newer) {
+			t.Errorf("newer file changed: %q", got)
+		}
+		if diff := cmp.Diff([]string{FileName, lockName}, dirNames(t, dir)); diff != "" {
+			t.Errorf("state dir after a refused Open (-want +got):\n%s", diff)
+		}
+	}
+	openStore(t, t.TempDir()) // the lock was released: not needed here, but Open must not leak it
+	if s, err := Open(dir); s != nil || !errors.Is(err, ErrNewerVersion) {
+		t.Errorf("third Open = %v, %v; want the same refusal, not ErrLocked", s, err)
+	}
+}
+
+func TestOpen_KeepBadFile_CorruptLeftInPlaceNoStore(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, FileName, []byte("garbage"))
+	s, err := Open(dir, KeepBadFile())
+	var ce *CorruptError
+	if s != nil || !errors.As(err, &ce) || ce.SetAside != "" {
+		t.Fatalf("Open(KeepBadFile) = %v, %v; want nil and a *CorruptError with nothing set aside", s, err)
+	}
+	if !strings.Contains(err.Error(), "left in place") {
+		t.Errorf("error %q does not say the file was left in place", err)
+	}
+	if diff := cmp.Diff([]string{FileName, lockName}, dirNames(t, dir)); diff != "" {
+		t.Errorf("state dir (-want +got):\n%s", diff)
+	}
+}
+
+func TestStore_Claim_OnlyEntriesWithoutConnection(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	mine := Connection{URI: "qemu:///system", Host: "kvm1"}
+	other := Connection{URI: "test:///default", Host: "kvm1"}
+	legacy := entry(t, uuidA, "vm1", 0, "0-1", "1")
+	foreign := entry(t, uuidA, "vm1", 1, "0-1", "0")
+	foreign.Conn = other
+	if err := s.Record([]Entry{legacy, foreign}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Claim(mine, legacy.ID(), foreign.ID()); err != nil {
+		t.Fatal(err)
+	}
+	got := map[ID]Connection{}
+	for _, e := range reopen(t, s).Entries() {
+		got[e.ID()] = e.Conn
+	}
+	if diff := cmp.Diff(map[ID]Connection{legacy.ID(): mine, foreign.ID(): other}, got); diff != "" {
+		t.Errorf("connections after Claim (-want +got):\n%s", diff)
+	}
+}
+
+func TestStore_Put_UndoesARecordExactly(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	old := withPrevious(t, entry(t, uuidA, "vm1", 0, "0-3", "2"), "1")
+	old.Conn = Connection{URI: "qemu:///system", Host: "kvm1"}
+	if err := s.Put([]Entry{old}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Record([]Entry{entry(t, uuidA, "vm1", 0, "1", "3")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put([]Entry{old}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]Entry{old}, reopen(t, s).Entries(), cpusetEqual); diff != "" {
+		t.Errorf("after Put of the old entry (-want +got):\n%s", diff)
 	}
 }
