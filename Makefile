@@ -84,6 +84,28 @@ compare: build
 	$(GO) build -o bin/vsched-compare ./cmd/vsched-compare
 	scripts/compare.sh --out bin/compare --rounds $(COMPARE_ROUNDS) $(if $(COMPARE_TABLE),--table $(COMPARE_TABLE))
 
+# test-host runs the production-shaped tier (cmd/vsched/testhost) inside the
+# test host VM (scripts/testhost.sh: Debian 12, systemd, cgroup v2, 2 sockets
+# x 2 cores x 2 threads, 2 NUMA nodes), building its image first if its
+# recipe changed: one boot for every scenario, one --kvm-inside boot for
+# KVM guests. The upgrade test installs the .deb of TESTHOST_PREV first.
+# Needs root.
+TESTHOST_DIR     := bin/testhost
+TESTHOST_PREV    ?= HEAD~10
+TESTHOST_TIMEOUT ?= 60m
+TESTHOST_FILES   := $(TESTHOST_DIR)/tier.sh $(TESTHOST_DIR)/testhost.test $(TESTHOST_DIR)/guest.sh $(TESTHOST_DIR)/lib.sh
+.PHONY: test-host
+test-host: package
+	mkdir -p $(TESTHOST_DIR)
+	CGO_ENABLED=0 $(GO) test -c -tags testhost -o $(TESTHOST_DIR)/testhost.test ./cmd/vsched/testhost
+	cp scripts/testhost/tier.sh scripts/guest.sh scripts/lib.sh $(TESTHOST_DIR)/
+	scripts/testhost/prev-deb.sh '$(TESTHOST_PREV)' '$(VERSION)~prev' $(TESTHOST_DIR)/vsched-prev.deb
+	scripts/testhost.sh build
+	@rc=0; \
+	scripts/testhost.sh run --timeout $(TESTHOST_TIMEOUT) $(TESTHOST_FILES) $(TESTHOST_DIR)/vsched-prev.deb || rc=$$?; \
+	scripts/testhost.sh run --kvm-inside --timeout $(TESTHOST_TIMEOUT) $(TESTHOST_FILES) || rc=$$?; \
+	exit $$rc
+
 lint:
 	$(GO) vet -tags $(TAGS) ./...
 	$(GO) vet -tags '$(TAGS) e2e' ./cmd/vsched/
