@@ -37,8 +37,10 @@ const (
 	nodeCPUList   = "cpulist"
 	nodeDirPrefix = "node"
 	// nohzNone is what nohz_full holds on a NO_HZ_FULL kernel booted
-	// without nohz_full=: printk's %*pbl of a NULL mask.
-	nohzNone = "(null)\n"
+	// without nohz_full=: printk's %*pbl of a NULL mask, "(null)"
+	// right-aligned in a field nr_cpu_ids wide ("  (null)\n" on 8 CPUs, as
+	// Debian 12's kernel shows on the test host), so it is compared trimmed.
+	nohzNone = "(null)"
 )
 
 // ReadTopology reads the CPU topology under sysRoot (normally /sys): the
@@ -194,7 +196,7 @@ func readIsolated(sysRoot string) (cpuset.CPUSet, error) {
 		return iso, nil
 	case err != nil:
 		return cpuset.New(), topoErr(p, err)
-	case string(b) == nohzNone:
+	case strings.TrimSpace(string(b)) == nohzNone:
 		return iso, nil
 	}
 	nohz, err := parseCPUSet(b)

@@ -111,7 +111,8 @@ var twoSocketSMT = sysHost{
 	core:     func(c int) int { return c % 8 },
 	pkg:      func(c int) int { return c % 16 / 8 },
 	nodes:    map[string]string{"node0": "0-7,16-23", "node1": "8-15,24-31"},
-	isolated: "", nohzFull: strp("(null)\n"),
+	// The kernel pads "(null)" to nr_cpu_ids characters.
+	isolated: "", nohzFull: strp(fmt.Sprintf("%32s\n", "(null)")),
 }
 
 // amdAdjacent is an AMD host (one socket, 8 cores, SMT2, NPS2: two NUMA
@@ -140,6 +141,19 @@ var offlineCPUs = sysHost{
 	isolated: "2", nohzFull: strp("3,7\n"),
 }
 
+// debianTestHost is the project's test host (scripts/testhost.sh): Debian
+// 12's kernel 6.1 on 2 sockets x 2 cores x 2 threads, booted without
+// nohz_full=, whose nohz_full reads "  (null)\n" (captured there: "(null)"
+// padded to 8 CPUs).
+var debianTestHost = sysHost{
+	cpus: 8, online: "0-7",
+	siblings: func(c int) string { return fmt.Sprintf("%d-%d", c&^1, c|1) },
+	core:     func(c int) int { return c % 4 / 2 },
+	pkg:      func(c int) int { return c / 4 },
+	nodes:    map[string]string{"node0": "0-3", "node1": "4-7"},
+	isolated: "", nohzFull: strp("  (null)\n"),
+}
+
 func TestReadTopology_RealLayouts(t *testing.T) {
 	tests := []struct {
 		name string
@@ -156,6 +170,11 @@ func TestReadTopology_RealLayouts(t *testing.T) {
 			Online: mustParse("0-15"), Isolated: cpuset.New(),
 			Nodes: sets("0-7", "8-15"),
 			Cores: sets("0-1", "2-3", "4-5", "6-7", "8-9", "10-11", "12-13", "14-15"),
+		}},
+		{"Debian12TestHost_PaddedNullNohzFull_NothingIsolated", debianTestHost, Topology{
+			Online: mustParse("0-7"), Isolated: cpuset.New(),
+			Nodes: sets("0-3", "4-7"),
+			Cores: sets("0-1", "2-3", "4-5", "6-7"),
 		}},
 		{"OfflineCPUs_SkippedIsolatedIsIsolcpusAndNohzFull", offlineCPUs, Topology{
 			Online: mustParse("0-4,7"), Isolated: mustParse("2-3,7"),
