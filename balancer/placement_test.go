@@ -6,13 +6,13 @@ import (
 	"testing"
 )
 
-// TestState_MovesKeepOrderAndLoads checks the search's bookkeeping over
+// TestPlacement_MovesKeepOrderAndDemand checks the search's bookkeeping over
 // random moves and their undoing, with and without NUMA nodes: loads are
 // the sum of what is on each pCPU, the host's and each node's pCPUs stay
 // sorted by (load, index), the busiest and the freest are at hand,
 // spreadAfter agrees with moving the load and measuring, and undo
 // restores the start.
-func TestState_MovesKeepOrderAndLoads(t *testing.T) {
+func TestPlacement_MovesKeepOrderAndDemand(t *testing.T) {
 	t.Run("two nodes", func(t *testing.T) { testStateMoves(t, false) })
 	t.Run("one node", func(t *testing.T) { testStateMoves(t, true) })
 }
@@ -23,24 +23,24 @@ func testStateMoves(t *testing.T, flat bool) {
 	if flat {
 		cfg.Topology.Nodes = nil
 	}
-	h := newHost(&s, &cfg)
+	h := newLayout(&s, newPCPUs(&cfg))
 	for i := range h.vcpus {
-		h.vcpus[i].load, h.vcpus[i].mov = int64(r.IntN(100_001)), true
+		h.vcpus[i].demand, h.vcpus[i].movable = int64(r.IntN(100_001)), true
 	}
-	st := newState(h)
-	start := slices.Clone(st.load)
+	st := newPlacement(h)
+	start := slices.Clone(st.demand)
 	check := func(when string) {
 		t.Helper()
-		load := slices.Clone(h.bg)
+		load := slices.Clone(h.background)
 		for v, c := range st.at {
-			load[c] += h.vcpus[v].load
+			load[c] += h.vcpus[v].demand
 		}
-		if !slices.Equal(load, st.load) {
-			t.Fatalf("%s: loads %v, want %v", when, st.load, load)
+		if !slices.Equal(load, st.demand) {
+			t.Fatalf("%s: loads %v, want %v", when, st.demand, load)
 		}
 		sorted := func(o []int64) bool {
 			for k, key := range o {
-				if c := cpuOf(key); key != keyOf(c, st.load[c]) || k > 0 && o[k-1] >= key {
+				if c := cpuOf(key); key != keyOf(c, st.demand[c]) || k > 0 && o[k-1] >= key {
 					return false
 				}
 			}
@@ -74,8 +74,8 @@ func testStateMoves(t *testing.T, flat bool) {
 			if a == b {
 				continue
 			}
-			d := int64(r.IntN(int(st.load[a]) + 1))
-			after := slices.Clone(st.load)
+			d := int64(r.IntN(int(st.demand[a]) + 1))
+			after := slices.Clone(st.demand)
 			after[a] -= d
 			after[b] += d
 			if got, want := st.spreadAfter(a, b, d), slices.Max(after)-slices.Min(after); got != want {
@@ -90,7 +90,7 @@ func testStateMoves(t *testing.T, flat bool) {
 	}
 	st.undo(0)
 	check("after undo")
-	if !slices.Equal(start, st.load) {
+	if !slices.Equal(start, st.demand) {
 		t.Errorf("undo did not restore the loads")
 	}
 }
