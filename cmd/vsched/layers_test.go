@@ -28,6 +28,8 @@ func TestPackageBoundaries(t *testing.T) {
 		"pinning/checkpoint": {libvirt, logrus, module + "/pinning\x00"},
 		"pinning/cpulist":    {libvirt, logrus, "os", module + "/"},
 		"cpumask":            {libvirt, logrus, "os", "k8s.io/", module + "/"},
+		// the plotting library is vsched-plot's alone (internal/usageplot)
+		"cmd/vsched": {"gonum.org/"},
 	}
 	// leaves may be imported by any package: they import nothing of the
 	// module and do no I/O.
