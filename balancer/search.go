@@ -285,7 +285,11 @@ func (p *placement) bestSwap(local bool) (candidate, bool) {
 	found := false
 	a := p.busiest()
 	n := 0
-	var back []int32 // the vCPUs of b that may go to a
+	type vdemand struct {
+		v      int32
+		demand int64
+	}
+	var back []vdemand // the vCPUs of b that may go to a
 	for _, kb := range p.within(local, p.l.node[a]) {
 		b := cpuOf(kb)
 		if b == a || local && p.l.node[a] != p.l.node[b] {
@@ -303,8 +307,8 @@ func (p *placement) bestSwap(local bool) (candidate, bool) {
 		}
 		back = back[:0]
 		for _, w := range p.on[b] {
-			if p.l.allows(&p.l.vcpus[w], a) {
-				back = append(back, w)
+			if x := &p.l.vcpus[w]; p.l.allows(x, a) {
+				back = append(back, vdemand{w, x.demand})
 			}
 		}
 		for _, v := range p.on[a] {
@@ -313,8 +317,8 @@ func (p *placement) bestSwap(local bool) (candidate, bool) {
 				continue
 			}
 			for _, w := range back {
-				if d := dv - p.l.vcpus[w].demand; d > 0 && d < gap {
-					p.consider(&best, &found, v, w, a, b, d)
+				if d := dv - w.demand; d > 0 && d < gap {
+					p.consider(&best, &found, v, w.v, a, b, d)
 				}
 			}
 		}
