@@ -185,7 +185,7 @@ func TestAdaptivePlan(t *testing.T) {
 // planned is each pCPU's load in s as adaptive counts it, background at
 // its estimate, in percent (one decimal).
 func planned(p *Adaptive, s Snapshot, cfg Config) []float64 {
-	h := newLayout(&s, newPCPUs(&cfg))
+	h := newLayout(&s, newPCPUs(&cfg), nil)
 	for i := range h.vcpus {
 		v := &s.VCPUs[h.vcpus[i].snap]
 		h.vcpus[i].demand = min(units(v.Usage+v.Wait), fullCPU)

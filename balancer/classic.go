@@ -21,7 +21,7 @@ func (classic) Name() string { return "classic" }
 
 // Plan implements Policy.
 func (classic) Plan(s Snapshot, cfg Config) Plan {
-	h := newLayout(&s, newPCPUs(&cfg))
+	h := newLayout(&s, newPCPUs(&cfg), nil)
 	if len(h.vcpus) == 0 {
 		return Plan{}
 	}

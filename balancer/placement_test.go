@@ -23,11 +23,11 @@ func testStateMoves(t *testing.T, flat bool) {
 	if flat {
 		cfg.Topology.Nodes = nil
 	}
-	h := newLayout(&s, newPCPUs(&cfg))
+	h := newLayout(&s, newPCPUs(&cfg), nil)
 	for i := range h.vcpus {
 		h.vcpus[i].demand, h.vcpus[i].movable = int64(r.IntN(100_001)), true
 	}
-	st := newPlacement(h)
+	st := newPlacement(h, nil)
 	start := slices.Clone(st.demand)
 	check := func(when string) {
 		t.Helper()
@@ -85,7 +85,7 @@ func testStateMoves(t *testing.T, flat bool) {
 	}
 	for range 2000 {
 		v := int32(r.IntN(len(h.vcpus)))
-		st.move(v, int32(r.IntN(len(h.cpus))), ReasonLowersSpread)
+		st.move(v, int32(r.IntN(len(h.cpus))), lowersSpread)
 		check("after a move")
 	}
 	st.undo(0)

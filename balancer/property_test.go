@@ -148,7 +148,7 @@ func node(cfg Config, c int) int {
 // nodes reaches the threshold on s.
 func inNodeReaches(s Snapshot, cfg Config) bool {
 	p := &memory{}
-	h := newLayout(&s, newPCPUs(&cfg))
+	h := newLayout(&s, newPCPUs(&cfg), nil)
 	for i := range h.vcpus {
 		x := &h.vcpus[i]
 		v := &s.VCPUs[x.snap]
@@ -156,7 +156,7 @@ func inNodeReaches(s Snapshot, cfg Config) bool {
 		x.movable = !s.VCPUs[x.snap].Fixed && x.demand > 0
 	}
 	p.estimateBackground(h)
-	st := newPlacement(h)
+	st := newPlacement(h, nil)
 	t := thresholdUnits(cfg.Threshold)
 	return st.spread() > t && st.settle(t, true).spread() <= t
 }

@@ -14,6 +14,7 @@ import (
 type Adaptive struct {
 	memory
 	pcpus     *pcpus // the last Config's pCPUs
+	arrays    arrays // the last call's, for the next to reuse
 	ranges    ranges
 	predicted int64 // the spread the last plan left, in units
 	planned   bool  // predicted is set
@@ -75,7 +76,7 @@ func (p *Adaptive) Plan(s Snapshot, cfg Config) Plan {
 	if p.pcpus == nil || !p.pcpus.madeFrom(&cfg) {
 		p.pcpus = newPCPUs(&cfg)
 	}
-	l := newLayout(&s, p.pcpus)
+	l := newLayout(&s, p.pcpus, &p.arrays)
 	p.estimate(&s, cooldown)
 	for i := range l.vcpus {
 		l.vcpus[i].demand = p.order[l.vcpus[i].snap].est.demand
@@ -99,7 +100,7 @@ func (p *Adaptive) Plan(s Snapshot, cfg Config) Plan {
 		v.movable = !s.VCPUs[v.snap].Fixed && v.demand > 0 && (!e.cooling || contradicted && !e.corrected)
 	}
 	p.ranges.resolve(l, p.maskOf, p.keepMask)
-	pl := newPlacement(l)
+	pl := newPlacement(l, &p.arrays)
 	if start := pl.spread(); start > t {
 		pl = pl.settle(t, true)
 		if pl.spread() > t && l.nodeGap(home) > t {
@@ -174,10 +175,10 @@ func (p *placement) search(t int64, local bool) {
 			break
 		}
 		if c.w < 0 {
-			p.move(c.v, c.b, ReasonLowersSpread)
+			p.move(c.v, c.b, lowersSpread)
 		} else {
-			p.move(c.v, c.b, ReasonSwap)
-			p.move(c.w, c.a, ReasonSwap)
+			p.move(c.v, c.b, swap)
+			p.move(c.w, c.a, swap)
 		}
 		if sp := p.spread(); sp < best {
 			best, bestAt = sp, len(p.trail)
@@ -285,11 +286,7 @@ func (p *placement) bestSwap(local bool) (candidate, bool) {
 	found := false
 	a := p.busiest()
 	n := 0
-	type vdemand struct {
-		v      int32
-		demand int64
-	}
-	var back []vdemand // the vCPUs of b that may go to a
+
 	for _, kb := range p.within(local, p.l.node[a]) {
 		b := cpuOf(kb)
 		if b == a || local && p.l.node[a] != p.l.node[b] {
@@ -305,12 +302,13 @@ func (p *placement) bestSwap(local bool) (candidate, bool) {
 			}
 			continue
 		}
-		back = back[:0]
+		back := p.back[:0] // the vCPUs of b that may go to a
 		for _, w := range p.on[b] {
 			if x := &p.l.vcpus[w]; p.l.allows(x, a) {
 				back = append(back, vdemand{w, x.demand})
 			}
 		}
+		p.back = back
 		for _, v := range p.on[a] {
 			dv := p.l.vcpus[v].demand
 			if dv <= 0 || len(back) == 0 || !p.l.allows(&p.l.vcpus[v], b) {
@@ -437,7 +435,7 @@ func (p *placement) repack(t int64, local bool) {
 			continue
 		}
 		if to := p.freestFor(v, c, local); to >= 0 && p.demand[to]+d < p.demand[c] {
-			p.move(v, to, ReasonLowersSpread)
+			p.move(v, to, lowersSpread)
 		}
 	}
 }
@@ -454,7 +452,7 @@ func (p *placement) unstack() {
 		if !ok {
 			return
 		}
-		p.move(v, to, ReasonUnstack)
+		p.move(v, to, unstack)
 	}
 }
 
