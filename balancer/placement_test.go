@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"k8s.io/utils/cpuset"
 )
 
 // TestPlacement_MovesKeepOrderAndDemand checks the search's bookkeeping over
@@ -110,5 +112,45 @@ func TestSearch(t *testing.T) {
 		if got := search(o, k); got != want {
 			t.Fatalf("search(%v, %d) = %d, want %d", o, k, got, want)
 		}
+	}
+}
+
+// TestAdaptive_AllowedOrCPUsChangeBetweenCalls_NewSetsRespected plans
+// with one policy while the Allowed sets, then the balanced CPUs, change:
+// the masks the policy kept from an earlier call must not steer a later
+// one. Four burners on pCPU 0 go to every other pCPU they may use; with
+// CPU 1 no longer balanced, a mask over the old CPU list would offer CPU
+// 5 alone.
+func TestAdaptive_AllowedOrCPUsChangeBetweenCalls_NewSetsRespected(t *testing.T) {
+	all := cpuset.New(0, 1, 2, 3, 4, 5)
+	vs := []tv{{"vm", 0, 0, true, 100, 0}, {"vm", 1, 0, true, 100, 0}, {"vm", 2, 0, true, 100, 0}, {"vm", 3, 0, true, 100, 0}}
+	tests := []struct {
+		name        string
+		allowed     cpuset.CPUSet
+		cpus        cpuset.CPUSet
+		wantTargets cpuset.CPUSet
+	}{
+		{"FirstRange", cpuset.New(0, 1, 2), all, cpuset.New(1, 2)},
+		{"SecondRange", cpuset.New(0, 4, 5), all, cpuset.New(4, 5)},
+		{"SecondRangeWithoutCPU1", cpuset.New(0, 4, 5), all.Difference(cpuset.New(1)), cpuset.New(4, 5)},
+	}
+	p := NewAdaptive()
+	at := testWindow
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			at += 10 * DefaultCooldownWindows * testWindow // past every cooldown
+			s := snap(all, at, vs)
+			for i := range s.VCPUs {
+				s.VCPUs[i].Allowed = tc.allowed
+			}
+			plan := p.Plan(s, Config{Threshold: DefaultThreshold, CPUs: tc.cpus})
+			var to []int
+			for _, m := range plan.Moves {
+				to = append(to, m.To)
+			}
+			if got := cpuset.New(to...); !got.Equals(tc.wantTargets) {
+				t.Errorf("moves went to %s, want %s: %v", got, tc.wantTargets, plan.Moves)
+			}
+		})
 	}
 }
