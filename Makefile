@@ -21,8 +21,11 @@ LDFLAGS     := -X main.version=$(VERSION)
 
 all: build
 
+# build also builds vsched-plot next to vsched: --plot runs it, so that the
+# plotting library is not linked into the daemon.
 build:
 	$(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/vsched
+	$(GO) build -o bin/vsched-plot ./cmd/vsched-plot
 
 # deps installs what the tests need when it is missing: libvirt.so.0 for the
 # in-process test driver. Not root: says exactly what to install.

@@ -185,15 +185,15 @@ func TestAdaptivePlan(t *testing.T) {
 // planned is each pCPU's load in s as adaptive counts it, background at
 // its estimate, in percent (one decimal).
 func planned(p *Adaptive, s Snapshot, cfg Config) []float64 {
-	h := newHost(&s, &cfg)
+	h := newLayout(&s, newPCPUs(&cfg), nil)
 	for i := range h.vcpus {
-		v := &s.VCPUs[h.vcpus[i].src]
-		h.vcpus[i].load = min(units(v.Usage+v.Wait), fullCPU)
+		v := &s.VCPUs[h.vcpus[i].snap]
+		h.vcpus[i].demand = min(units(v.Usage+v.Wait), fullCPU)
 	}
-	q := &Adaptive{bgCalm: append([]int64(nil), p.bgCalm...)}
-	q.background(h)
+	q := &memory{bgCalm: append([]int64(nil), p.bgCalm...)}
+	q.estimateBackground(h)
 	out := make([]float64, len(h.cpus))
-	for c, l := range h.loads() {
+	for c, l := range h.homeDemand() {
 		out[c] = float64((l+50)/100) / 10
 	}
 	return out

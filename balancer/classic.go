@@ -21,15 +21,15 @@ func (classic) Name() string { return "classic" }
 
 // Plan implements Policy.
 func (classic) Plan(s Snapshot, cfg Config) Plan {
-	h := newHost(&s, &cfg)
+	h := newLayout(&s, newPCPUs(&cfg), nil)
 	if len(h.vcpus) == 0 {
 		return Plan{}
 	}
 	load := make([]int64, len(h.cpus))
 	for i := range h.vcpus {
 		v := &h.vcpus[i]
-		v.load = units(s.VCPUs[v.src].Usage)
-		load[v.home] += v.load
+		v.demand = units(s.VCPUs[v.snap].Usage)
+		load[v.home] += v.demand
 	}
 	busiest, freest := 0, 0
 	for c := range load {
@@ -44,11 +44,11 @@ func (classic) Plan(s Snapshot, cfg Config) Plan {
 	if load[busiest]-load[freest] > thresholdUnits(cfg.Threshold) {
 		for i := range h.vcpus {
 			v := &h.vcpus[i]
-			if v.home != int32(busiest) || s.VCPUs[v.src].Fixed || !h.allowed(v, int32(freest)) {
+			if v.home != int32(busiest) || s.VCPUs[v.snap].Fixed || !h.allows(v, int32(freest)) {
 				continue
 			}
-			if mover < 0 || v.load > h.vcpus[mover].load ||
-				v.load == h.vcpus[mover].load && h.less(int32(i), mover) {
+			if mover < 0 || v.demand > h.vcpus[mover].demand ||
+				v.demand == h.vcpus[mover].demand && h.less(int32(i), mover) {
 				mover = int32(i)
 			}
 		}
@@ -59,7 +59,7 @@ func (classic) Plan(s Snapshot, cfg Config) Plan {
 	}
 	var inPlace []Move
 	for i := range h.vcpus {
-		if v := &h.vcpus[i]; int32(i) != mover && !v.pinned && !s.VCPUs[v.src].Fixed {
+		if v := &h.vcpus[i]; int32(i) != mover && !v.pinned && !s.VCPUs[v.snap].Fixed {
 			inPlace = append(inPlace, h.move(v, v.home, ReasonPinInPlace))
 		}
 	}

@@ -147,16 +147,16 @@ func node(cfg Config, c int) int {
 // inNodeReaches reports whether the search restricted to moves inside
 // nodes reaches the threshold on s.
 func inNodeReaches(s Snapshot, cfg Config) bool {
-	p := &Adaptive{}
-	h := newHost(&s, &cfg)
+	p := &memory{}
+	h := newLayout(&s, newPCPUs(&cfg), nil)
 	for i := range h.vcpus {
 		x := &h.vcpus[i]
-		v := &s.VCPUs[x.src]
-		x.load = min(units(v.Usage+v.Wait), fullCPU)
-		x.mov = !s.VCPUs[x.src].Fixed && x.load > 0
+		v := &s.VCPUs[x.snap]
+		x.demand = min(units(v.Usage+v.Wait), fullCPU)
+		x.movable = !s.VCPUs[x.snap].Fixed && x.demand > 0
 	}
-	p.background(h)
-	st := newState(h)
+	p.estimateBackground(h)
+	st := newPlacement(h, nil)
 	t := thresholdUnits(cfg.Threshold)
 	return st.spread() > t && st.settle(t, true).spread() <= t
 }
@@ -187,7 +187,7 @@ func stackedBesideIdle(s Snapshot, cfg Config) (int, int) {
 	}
 	idle := func(set cpuset.CPUSet) bool {
 		for _, c := range set.List() {
-			if load[c] >= float64(idleLoad)/unitsPerPercent {
+			if load[c] >= float64(idleDemand)/unitsPerPercent {
 				return false
 			}
 		}
@@ -196,7 +196,7 @@ func stackedBesideIdle(s Snapshot, cfg Config) (int, int) {
 	for k, core := range cfg.Topology.Cores {
 		n := 0
 		for _, c := range core.List() {
-			if load[c] >= float64(busyLoad)/unitsPerPercent {
+			if load[c] >= float64(busyDemand)/unitsPerPercent {
 				n++
 			}
 		}
@@ -204,7 +204,7 @@ func stackedBesideIdle(s Snapshot, cfg Config) (int, int) {
 			continue
 		}
 		for _, v := range s.VCPUs {
-			if v.Fixed || !core.Contains(v.PCPU) || min(v.Usage+v.Wait, 100) < float64(busyLoad)/unitsPerPercent {
+			if v.Fixed || !core.Contains(v.PCPU) || min(v.Usage+v.Wait, 100) < float64(busyDemand)/unitsPerPercent {
 				continue
 			}
 			for j, other := range cfg.Topology.Cores {

@@ -33,22 +33,3 @@ func getAffinity(tid int, mask []uint64) ([]uint64, error) {
 		}
 	}
 }
-
-// singleCPU returns the one CPU set in mask, or -1 when none or several are.
-func singleCPU(mask []uint64) int {
-	cpu := -1
-	for w, bits := range mask {
-		if bits == 0 {
-			continue
-		}
-		if cpu >= 0 || bits&(bits-1) != 0 {
-			return -1
-		}
-		for b := 0; b < 64; b++ {
-			if bits&(1<<b) != 0 {
-				cpu = w*64 + b
-			}
-		}
-	}
-	return cpu
-}

@@ -4,13 +4,14 @@ import (
 	"bytes"
 
 	"k8s.io/utils/cpuset"
+
+	"github.com/vsched/vsched/cpumask"
 )
 
 // maxCPU bounds CPU numbers (they are below it) so that a malformed file
-// cannot make a parser allocate a huge bitmask: Linux is built for at most
-// 8,192 CPUs (NR_CPUS), the bound pinning/cpulist keeps for libvirt's and
-// the operator's lists too.
-const maxCPU = 8192
+// cannot make a parser allocate a huge bitmask: cpumask.Max, the bound
+// pinning/cpulist keeps for libvirt's and the operator's lists too.
+const maxCPU = cpumask.Max + 1
 
 // parseCPUList parses a kernel CPU list such as "0-3,8,10-11" into the
 // bitmask mask (cleared first, grown as needed). An empty list is an empty
@@ -44,43 +45,10 @@ func parseCPUList(b []byte, mask []uint64) ([]uint64, error) {
 		for need := int(hi/64) + 1; len(mask) < need; {
 			mask = append(mask, 0)
 		}
-		for c := lo; c <= hi; c++ {
-			mask[c/64] |= 1 << (c % 64)
-		}
+		cpumask.SetRange(mask, int(lo), int(hi))
 		i = j
 	}
 	return mask, nil
-}
-
-// maskCPUs returns the CPUs set in mask, in ascending order.
-func maskCPUs(mask []uint64) []int {
-	var cpus []int
-	for w, bits := range mask {
-		for bit := 0; bit < 64; bit++ {
-			if bits&(1<<bit) != 0 {
-				cpus = append(cpus, w*64+bit)
-			}
-		}
-	}
-	return cpus
-}
-
-// sameMask reports whether two masks hold the same CPUs (trailing zero
-// words do not count).
-func sameMask(a, b []uint64) bool {
-	if len(a) < len(b) {
-		a, b = b, a
-	}
-	for i := range a {
-		var w uint64
-		if i < len(b) {
-			w = b[i]
-		}
-		if a[i] != w {
-			return false
-		}
-	}
-	return true
 }
 
 // parseCPUSet parses a kernel CPU list (sysfs cpulist files, "0-3,8\n")
@@ -90,5 +58,5 @@ func parseCPUSet(b []byte) (cpuset.CPUSet, error) {
 	if err != nil {
 		return cpuset.New(), err
 	}
-	return cpuset.New(maskCPUs(mask)...), nil
+	return cpuset.New(cpumask.CPUs(mask)...), nil
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"k8s.io/utils/cpuset"
+
+	"github.com/vsched/vsched/cpumask"
 )
 
 // seed adds every captured testdata file and extra strings to f.
@@ -58,7 +60,7 @@ func FuzzParseCPUList(f *testing.F) {
 		if perr != nil {
 			t.Fatalf("parseCPUList(%q) accepted what cpuset.Parse rejects: %v", b, perr)
 		}
-		if got := cpuset.New(maskCPUs(mask)...); !got.Equals(want) {
+		if got := cpuset.New(cpumask.CPUs(mask)...); !got.Equals(want) {
 			t.Fatalf("parseCPUList(%q) = %v, cpuset.Parse = %v", b, got, want)
 		}
 	})

@@ -2,7 +2,8 @@ package cgroupstats
 
 // Small allocation-free helpers shared by the hot-path parsers. Each parser
 // of a kernel file lives in the file named after it (schedstat.go, stat.go,
-// status.go, cpustat.go, procstat.go).
+// status.go, procstat.go; cpulist.go for sysfs CPU lists, threads.go for a
+// thread's comm).
 
 const (
 	errShort    = parseReason("file too short")

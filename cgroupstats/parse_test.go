@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/vsched/vsched/cpumask"
 )
 
 func TestParseSchedstat(t *testing.T) {
@@ -108,7 +110,7 @@ func TestParseStatusAffinity(t *testing.T) {
 			if tc.wantErr {
 				return
 			}
-			if diff := cmp.Diff(tc.want, maskCPUs(mask)); diff != "" {
+			if diff := cmp.Diff(tc.want, cpumask.CPUs(mask)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})

@@ -9,6 +9,8 @@ import (
 
 	"golang.org/x/sys/unix"
 	"k8s.io/utils/cpuset"
+
+	"github.com/vsched/vsched/cpumask"
 )
 
 // Indexes of a vCPU's task files under <proc>/<pid>/task/<tid>/.
@@ -139,10 +141,10 @@ func (v *vcpuState) read(buf *[]byte, sysAffinity bool, out *VCPUStat) error {
 			return fileErr(v.paths[fStatus], err)
 		}
 	}
-	if !sameMask(v.scratch, v.mask) {
+	if !cpumask.Equal(v.scratch, v.mask) {
 		v.mask = append(v.mask[:0], v.scratch...)
-		v.affinity = cpuset.New(maskCPUs(v.mask)...)
-		v.single = singleCPU(v.mask)
+		v.affinity = cpuset.New(cpumask.CPUs(v.mask)...)
+		v.single = cpumask.Single(v.mask)
 	}
 	out.Affinity = v.affinity
 

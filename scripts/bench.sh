@@ -19,7 +19,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib.sh
-. "$here/lib.sh"
+source "$here/lib.sh"
 
 args=()
 plot=bench.svg

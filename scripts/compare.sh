@@ -25,7 +25,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib.sh
-. "$here/lib.sh"
+source "$here/lib.sh"
 
 seconds=20
 split=5

@@ -8,7 +8,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib.sh
-. "$here/lib.sh"
+source "$here/lib.sh"
 
 seconds=30
 plot=demo.svg
@@ -23,6 +23,8 @@ done
 [ "$(id -u)" = 0 ] || die "the demo needs root: it starts libvirtd and QEMU guests"
 bin="$here/../bin/vsched"
 [ -x "$bin" ] || die "$bin is missing: run 'make build' (or 'make demo') first"
+# --plot runs vsched-plot, which make build puts beside vsched.
+[ -x "$bin-plot" ] || die "$bin-plot is missing: run 'make build' (or 'make demo') first"
 
 cleanup() {
   if [ -n "${vpid:-}" ] && kill "$vpid" 2>/dev/null; then

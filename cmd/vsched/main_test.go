@@ -161,6 +161,7 @@ func TestRun_Help_ExitZeroUsageOnStdout(t *testing.T) {
 }
 
 func TestRun_OnceDryRunOnTestDriver_ExitZeroLogsAndPlot(t *testing.T) {
+	usePlotTool(t)
 	cg, proc := syntheticRoots(t)
 	plot := filepath.Join(t.TempDir(), "run.svg")
 	code, stdout, stderr := runCmd("--connect", hostURI(t), "--cgroup-root", cg, "--proc-root", proc,

@@ -1,34 +1,47 @@
 package main
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/vsched/vsched/internal/usageplot"
 )
 
-func TestWriteUsagePlot_SVGWithLinesLegendAndMarks(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "u.svg")
-	s := usageSeries{Title: "test", XLabel: "seconds", X: []float64{0, 1, 2, 3},
-		PCPU:  [][]float64{{100, 50, 50, 50}, {0, 50, 50, 50}},
-		Names: []string{"cpu0", "cpu1"},
-		Moves: []plotMark{{X: 1, Label: "vm1/0 0>1"}, {X: 2, Label: "a"}, {X: 2, Label: "b"}}}
-	if err := writeUsagePlot(path, s); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svg := string(b)
-	for _, want := range []string{"<svg", "test", "cpu0", "cpu1", "pin change", "vm1/0 0&gt;1", "2 moves"} {
-		if !strings.Contains(svg, want) {
-			t.Errorf("SVG lacks %q", want)
+var plotTool struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// usePlotTool builds the real vsched-plot once per test binary and points
+// --plot at it for the rest of the test.
+func usePlotTool(t *testing.T) {
+	t.Helper()
+	plotTool.once.Do(func() {
+		dir, err := os.MkdirTemp("", "vsched-plot-test")
+		if err != nil {
+			plotTool.err = err
+			return
 		}
+		plotTool.path = filepath.Join(dir, usageplot.Tool)
+		out, err := exec.Command("go", "build", "-o", plotTool.path, "../vsched-plot").CombinedOutput()
+		if err != nil {
+			plotTool.err = errors.New(string(out))
+		}
+	})
+	if plotTool.err != nil {
+		t.Fatalf("building vsched-plot: %v", plotTool.err)
 	}
+	t.Setenv(usageplot.ToolEnv, plotTool.path)
 }
 
 func TestSimulatePlot_WritesSVG(t *testing.T) {
+	usePlotTool(t)
 	path := filepath.Join(t.TempDir(), "sim.svg")
 	if _, err := runSimulateCmd(t, "--scenario", filepath.Join(scenarioDir, "all-on-cpu0.json"), "--plot", path); err != nil {
 		t.Fatal(err)
@@ -38,9 +51,20 @@ func TestSimulatePlot_WritesSVG(t *testing.T) {
 	}
 }
 
-func TestWriteUsagePlot_UnwritablePathFails(t *testing.T) {
-	err := writeUsagePlot(filepath.Join(t.TempDir(), "no", "such", "dir.svg"), usageSeries{X: []float64{0}, PCPU: [][]float64{{1}}})
-	if err == nil {
-		t.Fatal("want an error")
+func TestSimulatePlot_NoPlotTool_FailsNamingIt(t *testing.T) {
+	t.Setenv(usageplot.ToolEnv, "")
+	t.Setenv("PATH", t.TempDir())
+	if self, err := os.Executable(); err == nil {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(self), usageplot.Tool)); err == nil {
+			t.Skip("a vsched-plot stands next to the test binary")
+		}
+	}
+	path := filepath.Join(t.TempDir(), "sim.svg")
+	_, err := runSimulateCmd(t, "--scenario", filepath.Join(scenarioDir, "all-on-cpu0.json"), "--plot", path)
+	if !errors.Is(err, usageplot.ErrNoTool) {
+		t.Fatalf("error %v, want one wrapping ErrNoTool", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("plot file exists without a plotter: %v", err)
 	}
 }

@@ -8,18 +8,17 @@ package cpulist
 import (
 	"errors"
 	"fmt"
-	mathbits "math/bits"
 	"strconv"
 	"strings"
 
 	"k8s.io/utils/cpuset"
+
+	"github.com/vsched/vsched/cpumask"
 )
 
-// Max is the highest CPU number a list may name: Linux is built for at
-// most 8,192 CPUs (NR_CPUS), numbered from 0. Without a bound a list such
-// as "0-999999999" would build a set of a billion CPUs. NUMA node numbers
-// (at most 1,024) are within it too.
-const Max = 8191
+// Max is the highest CPU (or NUMA node) number a list may name: the one
+// bound, cpumask.Max (8191; Linux is built for at most 8,192 CPUs).
+const Max = cpumask.Max
 
 // Parse parses a CPU (or NUMA node) list: "0-3,8,^2" is CPUs 0, 1, 3 and
 // 8; "^N" takes N (or a range) out of the set the other items make,
@@ -56,31 +55,17 @@ func Parse(s string) (cpuset.CPUSet, error) {
 			in.set(a, b)
 		}
 	}
-	var cpus []int
 	for w := range in {
-		for bits := in[w] &^ out[w]; bits != 0; bits &= bits - 1 {
-			cpus = append(cpus, w*64+mathbits.TrailingZeros64(bits))
-		}
+		in[w] &^= out[w]
 	}
-	return cpuset.New(cpus...), nil
+	return cpuset.New(cpumask.CPUs(in[:])...), nil
 }
 
 // bitmap holds CPUs 0..Max.
 type bitmap [(Max + 64) / 64]uint64
 
-// set sets CPUs lo..hi, a word at a time.
-func (m *bitmap) set(lo, hi int) {
-	for w := lo / 64; w <= hi/64; w++ {
-		word := ^uint64(0)
-		if w == lo/64 {
-			word &= ^uint64(0) << (lo % 64)
-		}
-		if w == hi/64 {
-			word &= ^uint64(0) >> (63 - hi%64)
-		}
-		m[w] |= word
-	}
-}
+// set sets CPUs lo..hi.
+func (m *bitmap) set(lo, hi int) { cpumask.SetRange(m[:], lo, hi) }
 
 // number parses a CPU number in 0..Max, spaces around it allowed.
 func number(s string) (int, error) {

@@ -4,15 +4,17 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"k8s.io/utils/cpuset"
 )
 
-// TestState_MovesKeepOrderAndLoads checks the search's bookkeeping over
+// TestPlacement_MovesKeepOrderAndDemand checks the search's bookkeeping over
 // random moves and their undoing, with and without NUMA nodes: loads are
 // the sum of what is on each pCPU, the host's and each node's pCPUs stay
 // sorted by (load, index), the busiest and the freest are at hand,
 // spreadAfter agrees with moving the load and measuring, and undo
 // restores the start.
-func TestState_MovesKeepOrderAndLoads(t *testing.T) {
+func TestPlacement_MovesKeepOrderAndDemand(t *testing.T) {
 	t.Run("two nodes", func(t *testing.T) { testStateMoves(t, false) })
 	t.Run("one node", func(t *testing.T) { testStateMoves(t, true) })
 }
@@ -23,24 +25,24 @@ func testStateMoves(t *testing.T, flat bool) {
 	if flat {
 		cfg.Topology.Nodes = nil
 	}
-	h := newHost(&s, &cfg)
+	h := newLayout(&s, newPCPUs(&cfg), nil)
 	for i := range h.vcpus {
-		h.vcpus[i].load, h.vcpus[i].mov = int64(r.IntN(100_001)), true
+		h.vcpus[i].demand, h.vcpus[i].movable = int64(r.IntN(100_001)), true
 	}
-	st := newState(h)
-	start := slices.Clone(st.load)
+	st := newPlacement(h, nil)
+	start := slices.Clone(st.demand)
 	check := func(when string) {
 		t.Helper()
-		load := slices.Clone(h.bg)
+		load := slices.Clone(h.background)
 		for v, c := range st.at {
-			load[c] += h.vcpus[v].load
+			load[c] += h.vcpus[v].demand
 		}
-		if !slices.Equal(load, st.load) {
-			t.Fatalf("%s: loads %v, want %v", when, st.load, load)
+		if !slices.Equal(load, st.demand) {
+			t.Fatalf("%s: loads %v, want %v", when, st.demand, load)
 		}
 		sorted := func(o []int64) bool {
 			for k, key := range o {
-				if c := cpuOf(key); key != keyOf(c, st.load[c]) || k > 0 && o[k-1] >= key {
+				if c := cpuOf(key); key != keyOf(c, st.demand[c]) || k > 0 && o[k-1] >= key {
 					return false
 				}
 			}
@@ -74,8 +76,8 @@ func testStateMoves(t *testing.T, flat bool) {
 			if a == b {
 				continue
 			}
-			d := int64(r.IntN(int(st.load[a]) + 1))
-			after := slices.Clone(st.load)
+			d := int64(r.IntN(int(st.demand[a]) + 1))
+			after := slices.Clone(st.demand)
 			after[a] -= d
 			after[b] += d
 			if got, want := st.spreadAfter(a, b, d), slices.Max(after)-slices.Min(after); got != want {
@@ -85,12 +87,12 @@ func testStateMoves(t *testing.T, flat bool) {
 	}
 	for range 2000 {
 		v := int32(r.IntN(len(h.vcpus)))
-		st.move(v, int32(r.IntN(len(h.cpus))), ReasonLowersSpread)
+		st.move(v, int32(r.IntN(len(h.cpus))), lowersSpread)
 		check("after a move")
 	}
 	st.undo(0)
 	check("after undo")
-	if !slices.Equal(start, st.load) {
+	if !slices.Equal(start, st.demand) {
 		t.Errorf("undo did not restore the loads")
 	}
 }
@@ -110,5 +112,45 @@ func TestSearch(t *testing.T) {
 		if got := search(o, k); got != want {
 			t.Fatalf("search(%v, %d) = %d, want %d", o, k, got, want)
 		}
+	}
+}
+
+// TestAdaptive_AllowedOrCPUsChangeBetweenCalls_NewSetsRespected plans
+// with one policy while the Allowed sets, then the balanced CPUs, change:
+// the masks the policy kept from an earlier call must not steer a later
+// one. Four burners on pCPU 0 go to every other pCPU they may use; with
+// CPU 1 no longer balanced, a mask over the old CPU list would offer CPU
+// 5 alone.
+func TestAdaptive_AllowedOrCPUsChangeBetweenCalls_NewSetsRespected(t *testing.T) {
+	all := cpuset.New(0, 1, 2, 3, 4, 5)
+	vs := []tv{{"vm", 0, 0, true, 100, 0}, {"vm", 1, 0, true, 100, 0}, {"vm", 2, 0, true, 100, 0}, {"vm", 3, 0, true, 100, 0}}
+	tests := []struct {
+		name        string
+		allowed     cpuset.CPUSet
+		cpus        cpuset.CPUSet
+		wantTargets cpuset.CPUSet
+	}{
+		{"FirstRange", cpuset.New(0, 1, 2), all, cpuset.New(1, 2)},
+		{"SecondRange", cpuset.New(0, 4, 5), all, cpuset.New(4, 5)},
+		{"SecondRangeWithoutCPU1", cpuset.New(0, 4, 5), all.Difference(cpuset.New(1)), cpuset.New(4, 5)},
+	}
+	p := NewAdaptive()
+	at := testWindow
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			at += 10 * DefaultCooldownWindows * testWindow // past every cooldown
+			s := snap(all, at, vs)
+			for i := range s.VCPUs {
+				s.VCPUs[i].Allowed = tc.allowed
+			}
+			plan := p.Plan(s, Config{Threshold: DefaultThreshold, CPUs: tc.cpus})
+			var to []int
+			for _, m := range plan.Moves {
+				to = append(to, m.To)
+			}
+			if got := cpuset.New(to...); !got.Equals(tc.wantTargets) {
+				t.Errorf("moves went to %s, want %s: %v", got, tc.wantTargets, plan.Moves)
+			}
+		})
 	}
 }
