@@ -72,7 +72,7 @@ func TestLoop_OnceSIGINTBeforeThePlanIsTaken_ReturnsNotHangs(t *testing.T) {
 // outstanding (pinning/deadline_test.go holds the call itself). tried gets
 // a token per refused listing.
 type heldPinner struct {
-	restorePinner
+	*pinning.Conn // its URI and Known name the checkpoint's connection, as in production
 	release  chan struct{}
 	tried    chan struct{}
 	pinsOnly bool // only pins are held (the listing answered before the call overran)
@@ -95,7 +95,7 @@ func (p *heldPinner) Domains() ([]pinning.Domain, error) {
 		}
 		return nil, fmt.Errorf("list domains: %w: an earlier call is still waiting for libvirt", pinning.ErrTimeout)
 	}
-	return p.restorePinner.Domains()
+	return p.Conn.Domains()
 }
 
 func (p *heldPinner) Apply(pins []pinning.Pin) []pinning.Result {
@@ -108,7 +108,7 @@ func (p *heldPinner) Apply(pins []pinning.Pin) []pinning.Result {
 		}
 		return failAll(pins, pinning.ErrTimeout)
 	}
-	return p.restorePinner.Apply(pins)
+	return p.Conn.Apply(pins)
 }
 
 // heldRestore pins two vCPUs as vsched would, records them, and returns the
@@ -124,7 +124,7 @@ func heldRestore(t *testing.T) (*checkpoint.Store, *pinning.Conn, *heldPinner, s
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	return store, conn, &heldPinner{restorePinner: conn, release: make(chan struct{}), tried: make(chan struct{}, 1)}, dir
+	return store, conn, &heldPinner{Conn: conn, release: make(chan struct{}), tried: make(chan struct{}, 1)}, dir
 }
 
 func TestRestoreOnExit_CallPendingThenAnswers_WaitsAndRestores(t *testing.T) {
