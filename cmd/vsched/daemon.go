@@ -15,6 +15,7 @@ import (
 
 	"github.com/vsched/vsched/balancer"
 	"github.com/vsched/vsched/cgroupstats"
+	"github.com/vsched/vsched/internal/usageplot"
 	"github.com/vsched/vsched/pinning"
 	"github.com/vsched/vsched/pinning/checkpoint"
 	"github.com/vsched/vsched/pinning/cpulist"
@@ -26,6 +27,11 @@ import (
 func runDaemon(ctx context.Context, o *daemonOptions, stderr io.Writer) error {
 	if err := o.validate(); err != nil {
 		return err
+	}
+	if o.plot != "" {
+		if err := usageplot.Check(); err != nil {
+			return fmt.Errorf("%w: --plot %s: %w", errUsage, o.plot, err)
+		}
 	}
 	log := newLogger(o.logFormat, o.logLevel, stderr)
 	nofile := cgroupstats.RaiseFileLimit(1 << 20)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"os/exec"
@@ -66,5 +67,26 @@ func TestSimulatePlot_NoPlotTool_FailsNamingIt(t *testing.T) {
 	}
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("plot file exists without a plotter: %v", err)
+	}
+}
+
+func TestDaemonPlot_NoPlotTool_RefusedAtStartExit2(t *testing.T) {
+	t.Setenv(usageplot.ToolEnv, "")
+	t.Setenv("PATH", t.TempDir())
+	if self, err := os.Executable(); err == nil {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(self), usageplot.Tool)); err == nil {
+			t.Skip("a vsched-plot stands next to the test binary")
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	// The missing plotter is found before libvirt, the kernel or the state
+	// directory is opened, not after the run.
+	code := run([]string{"--plot", filepath.Join(t.TempDir(), "run.svg"), "--connect", "test:///default",
+		"--state-dir", t.TempDir(), "--once", "--dry-run"}, &stdout, &stderr)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2; stderr %q", code, stderr.String())
+	}
+	if lines := strings.Split(strings.TrimSpace(stderr.String()), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "--plot") || !strings.Contains(lines[0], usageplot.Tool) {
+		t.Errorf("stderr %q, want one line naming --plot and %s", stderr.String(), usageplot.Tool)
 	}
 }

@@ -67,6 +67,13 @@ func Write(path string, s Series) error {
 	return nil
 }
 
+// Check reports ErrNoTool when Write could not find vsched-plot, so that
+// a caller asked for a plot can say so before it starts, not at the end.
+func Check() error {
+	_, err := find()
+	return err
+}
+
 // find returns the path of vsched-plot: ToolEnv's, else the one next to
 // the running program (how make build and the packages place it), else
 // the one on PATH.
