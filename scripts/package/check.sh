@@ -107,7 +107,7 @@ check "binary needs glibc <= 2.34 (has $glibc)" eval 'printf "%s\n" "${glibc#GLI
 unit_ok() {
 	local root=$1 unit=$2 flags=$3 out
 	has_lines "$root$unit" 'ExecStart=/usr/sbin/vsched $VSCHED_ARGS' "EnvironmentFile=-$flags" \
-		'StateDirectory=vsched' 'Restart=on-failure' 'LimitNOFILE=1048576' 'After=libvirtd.service virtqemud.service' || return 1
+		'StateDirectory=vsched' 'Restart=on-failure' 'LimitNOFILE=1048576' 'After=libvirtd.service virtqemud.service libvirt-guests.service' || return 1
 	grep -q '^VSCHED_ARGS=' "$root$flags" || { echo "  $flags sets no VSCHED_ARGS" >&2; return 1; }
 	# A scratch root: the host's own units (targets, libvirt's) plus the package's files.
 	mkdir -p "$root$(dirname "$unit")"
