@@ -4,5 +4,6 @@
 // (pinning). It is the only place in the project that logs.
 //
 // Subcommands: `vsched sample` prints one sample, `vsched simulate` runs a
-// policy against the host model on a scenario file.
+// policy against the host model on a scenario file, and `vsched restore`
+// puts back the pins the checkpoint holds (docs/DESIGN.md).
 package main
