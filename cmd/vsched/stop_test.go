@@ -73,9 +73,9 @@ func TestLoop_OnceSIGINTBeforeThePlanIsTaken_ReturnsNotHangs(t *testing.T) {
 // a token per refused listing.
 type heldPinner struct {
 	*pinning.Conn // its URI and Known name the checkpoint's connection, as in production
-	release  chan struct{}
-	tried    chan struct{}
-	pinsOnly bool // only pins are held (the listing answered before the call overran)
+	release       chan struct{}
+	tried         chan struct{}
+	pinsOnly      bool // only pins are held (the listing answered before the call overran)
 }
 
 func (p *heldPinner) held() bool {
